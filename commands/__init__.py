@@ -1,0 +1,46 @@
+"""The ``wwwtrak`` command line: thin Typer modules, one per command group."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from wwwtrak.commands import _cli, audit, demo, lookup, operator, system
+
+app = typer.Typer(
+    cls=_cli.WwwtrakGroup,
+    help="WWWTrak: billing and customer management for Internet service providers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from wwwtrak import __version__
+
+        typer.echo(f"wwwtrak {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    db: Annotated[Optional[str], typer.Option("--db", metavar="PATH_OR_URL", help="Database: a SQLite path or postgresql:// URL [env: WWWTRAK_DB].")] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    """WWWTrak: billing and customer management for Internet service providers."""
+    _cli.state.db_url = db
+
+
+system.register(app)
+app.command("demo")(demo.demo)
+app.add_typer(operator.app, name="operator")
+app.add_typer(lookup.app, name="lookup")
+app.add_typer(audit.app, name="audit")
+
+
+def main() -> None:
+    app(prog_name="wwwtrak")

@@ -1,0 +1,211 @@
+"""init, login, whoami, operators, the database file and its schema version."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+
+from helpers import invoke, login_as, switch_to_root
+
+
+def test_init_creates_private_database_and_credentials(isolated):
+    r = invoke("init", "--superuser", "alice", "--timezone", "Europe/Berlin", "--currency", "eur")
+    assert r.exit_code == 0, r.stderr
+    assert "Token (shown once" in r.stdout
+    token = r.stdout.strip().rsplit(" ", 1)[-1]
+    db = isolated / "wwwtrak.db"
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    cred = isolated / "credentials"
+    assert stat.S_IMODE(cred.stat().st_mode) == 0o600
+    assert json.loads(cred.read_text()) == {"operator": "alice", "token": token}
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    (stored,) = con.execute("SELECT token_hash FROM operator WHERE name='alice'").fetchone()
+    assert token not in stored and len(stored) == 64
+    settings = dict(con.execute("SELECT key, value FROM setting"))
+    assert settings["timezone"] == "Europe/Berlin" and settings["currency"] == "EUR"
+    who = invoke("whoami", "--format", "json")
+    assert who.exit_code == 0 and who.json["operator"] == "alice" and who.json["role"] == "superuser"
+
+
+def test_init_refuses_initialised_database_and_changes_nothing(cli, isolated):
+    before = (isolated / "wwwtrak.db").read_bytes()
+    r = invoke("init", "--superuser", "mallory")
+    assert r.exit_code == 1
+    assert r.stderr.startswith("error: ") and "already initialised" in r.stderr
+    assert (isolated / "wwwtrak.db").read_bytes() == before
+    assert invoke("whoami").exit_code == 0  # root's credentials untouched
+
+
+def test_init_rejects_bad_timezone_and_creates_nothing(isolated):
+    r = invoke("init", "--superuser", "alice", "--timezone", "America/Chicgo")
+    assert r.exit_code == 1
+    assert r.stderr == "error: timezone: 'America/Chicgo' is not an IANA time zone; did you mean America/Chicago, America/Nipigon, America/Marigot?\n"
+    assert not (isolated / "wwwtrak.db").exists()
+    assert not (isolated / "credentials").exists()
+
+
+def test_commands_need_a_database(isolated):
+    r = invoke("whoami")
+    assert r.exit_code == 1
+    assert "no database at" in r.stderr and "wwwtrak init" in r.stderr
+
+
+def test_whoami_without_credentials_exits_3(cli, isolated):
+    os.remove(isolated / "credentials")
+    r = invoke("whoami")
+    assert r.exit_code == 3
+    assert "not logged in" in r.stderr
+
+
+def test_wrong_token_unknown_operator_and_loose_permissions_exit_3(cli, isolated):
+    cred = isolated / "credentials"
+    good = json.loads(cred.read_text())
+    cred.write_text(json.dumps({"operator": "root", "token": "guess"}))
+    r = invoke("whoami")
+    assert r.exit_code == 3 and "wrong token" in r.stderr
+    cred.write_text(json.dumps({"operator": "ghost", "token": good["token"]}))
+    r = invoke("whoami")
+    assert r.exit_code == 3 and "unknown operator 'ghost'" in r.stderr
+    cred.write_text(json.dumps(good))
+    os.chmod(cred, 0o640)
+    r = invoke("whoami")
+    assert r.exit_code == 3 and "readable by others" in r.stderr and "chmod 600" in r.stderr
+
+
+def test_editing_the_credentials_file_cannot_raise_a_role(cli, isolated):
+    login_as(isolated, "bob", "user")
+    cred = isolated / "credentials-bob"
+    data = json.loads(cred.read_text())
+    data["role"] = "superuser"
+    cred.write_text(json.dumps(data))
+    r = invoke("operator", "list")
+    assert r.exit_code == 3
+    assert r.stderr == "error: 'operator list' needs the role superuser or administrator; you are user\n"
+
+
+def test_disabled_operator_is_refused(cli, isolated):
+    login_as(isolated, "bob", "user")
+    switch_to_root(isolated)
+    assert invoke("operator", "disable", "bob").exit_code == 0
+    os.environ["WWWTRAK_CREDENTIALS"] = str(isolated / "credentials-bob")
+    r = invoke("whoami")
+    assert r.exit_code == 3 and r.stderr == "error: operator 'bob' is disabled\n"
+
+
+def test_login_with_token_from_stdin_and_reset_token(cli, isolated):
+    token = login_as(isolated, "carol", "accounting")
+    os.environ["WWWTRAK_CREDENTIALS"] = str(isolated / "new-creds")
+    r = invoke("login", "carol", input=token + "\n")
+    assert r.exit_code == 0, r.stderr
+    assert stat.S_IMODE((isolated / "new-creds").stat().st_mode) == 0o600
+    assert invoke("whoami", "--format", "json").json["role"] == "accounting"
+    r = invoke("login", "carol", input="nope\n")
+    assert r.exit_code == 3 and "login failed" in r.stderr
+    switch_to_root(isolated)
+    r = invoke("operator", "reset-token", "carol")
+    assert r.exit_code == 0
+    os.environ["WWWTRAK_CREDENTIALS"] = str(isolated / "new-creds")
+    assert invoke("whoami").exit_code == 3  # the old token stopped working
+
+
+def test_administrator_manages_users_only(cli, isolated):
+    login_as(isolated, "admin", "administrator")
+    assert invoke("operator", "add", "u1", "--role", "user").exit_code == 0
+    r = invoke("operator", "add", "acc", "--role", "accounting")
+    assert r.exit_code == 3
+    assert r.stderr == "error: 'operator add' for an operator of role accounting needs the role superuser; you are administrator\n"
+    assert invoke("operator", "disable", "root").exit_code == 3
+    assert invoke("operator", "reset-token", "u1").exit_code == 0
+    assert invoke("operator", "set-role", "u1", "accounting").exit_code == 3
+
+
+def test_last_superuser_cannot_be_demoted_or_disabled(cli):
+    r = invoke("operator", "set-role", "root", "user")
+    assert r.exit_code == 1 and "last active superuser" in r.stderr
+    assert invoke("operator", "disable", "root").exit_code == 1
+
+
+def test_operator_add_rejects_bad_role_and_duplicates(cli):
+    r = invoke("operator", "add", "x", "--role", "boss")
+    assert r.exit_code == 1
+    assert r.stderr == "error: role: 'boss' is not one of superuser, accounting, administrator, user\n"
+    assert invoke("operator", "add", "x", "--role", "user").exit_code == 0
+    r = invoke("operator", "add", "x", "--role", "user")
+    assert r.exit_code == 1 and r.stderr == "error: operator 'x' already exists\n"
+
+
+def test_operator_list_formats(cli):
+    invoke("operator", "add", "zed", "--role", "user")
+    rows = invoke("operator", "list", "--format", "json").json
+    assert [(r["name"], r["role"], r["active"]) for r in rows] == [("root", "superuser", True), ("zed", "user", True)]
+    csv = invoke("operator", "list", "--format", "csv").stdout.splitlines()
+    assert csv[0] == "name,role,active,created_at" and csv[2].startswith("zed,user,True,")
+
+
+def test_audit_records_operator_changes(cli, isolated):
+    invoke("operator", "add", "dave", "--role", "user")
+    invoke("operator", "set-role", "dave", "accounting")
+    rows = invoke("audit", "list", "--format", "json").json
+    assert rows[-1]["operator"] == "root"
+    assert rows[-1]["command"] == "operator set-role"
+    assert rows[-1]["target"] == "operator dave"
+    assert rows[-1]["changes"] == {"role": ["user", "accounting"]}
+    assert invoke("audit", "list", "--operator", "nobody", "--format", "json").json == []
+
+
+def test_newer_schema_is_refused(cli, isolated):
+    con = sqlite3.connect(isolated / "wwwtrak.db")
+    con.execute("UPDATE setting SET value='999' WHERE key='schema_version'")
+    con.commit()
+    con.close()
+    r = invoke("whoami")
+    assert r.exit_code == 1
+    assert "schema version 999, newer than this wwwtrak knows" in r.stderr
+
+
+def test_version_1_database_upgrades_and_keeps_its_data(isolated):
+    """A database at schema version 1 (foundation only) is upgraded in place on first use."""
+    from wwwtrak import db, migrations
+    from wwwtrak.instance import init
+
+    url = str(isolated / "wwwtrak.db")
+    init(url, "root")
+    db.close_database()
+    # Rebuild it as version 1: drop every table later migrations made.
+    con = sqlite3.connect(url)
+    v1 = {"setting", "operator", "audit_entry", "lookup"}
+    for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'").fetchall():
+        if name not in v1:
+            con.execute(f'DROP TABLE "{name}"')
+    con.execute("UPDATE setting SET value='1' WHERE key='schema_version'")
+    con.execute("INSERT INTO lookup (kind, scope, code, key, label, active, attrs) VALUES ('pc-type', '', 'amiga', 'amiga', 'Amiga', 1, '{}')")
+    con.commit()
+    con.close()
+    r = invoke("lookup", "list", "pc-type", "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    assert "amiga" in [x["code"] for x in r.json]
+    con = sqlite3.connect(url)
+    assert con.execute("SELECT value FROM setting WHERE key='schema_version'").fetchone()[0] == str(migrations.LATEST)
+    tables = {n for (n,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"customer", "login", "usage_session"} <= tables
+
+
+def test_python_m_wwwtrak_help_lists_groups():
+    r = subprocess.run([sys.executable, "-m", "wwwtrak", "--help"], capture_output=True, text=True)
+    assert r.returncode == 0
+    for group in ("init", "login", "whoami", "operator", "lookup", "audit"):
+        assert group in r.stdout
+
+
+def test_errors_have_no_traceback(cli, isolated):
+    r = invoke("lookup", "list", "colour")
+    assert r.exit_code == 1
+    assert r.stderr == "error: lookup kind: 'colour' is not a lookup kind; did you mean country?\n"
+    r = invoke("lookup", "list", "zzz")
+    assert r.stderr == "error: lookup kind: 'zzz' is not a lookup kind; kinds: country, state, postal-code, billing-category, payment-terms, pc-type, source, commercial-tag, tax-rate\n"
+    assert "Traceback" not in r.stdout + r.stderr

@@ -1,0 +1,3 @@
+from wwwtrak.commands import main
+
+main()

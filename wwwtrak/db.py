@@ -1,0 +1,128 @@
+"""Opening the database, its settings, and its schema version."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+from peewee import OperationalError, SqliteDatabase
+
+from wwwtrak.errors import DatabaseError
+from wwwtrak.models import Setting, database
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": 30000,
+    "synchronous": "normal",
+}
+
+
+def default_db_path() -> str:
+    """The contract's default: a SQLite file in the user's data directory."""
+    from platformdirs import user_data_dir
+
+    return str(Path(user_data_dir("wwwtrak")) / "wwwtrak.db")
+
+
+def resolve_url(url: str | None) -> str:
+    """The database named by ``--db``, else ``WWWTRAK_DB``, else the default path."""
+    return url or os.environ.get("WWWTRAK_DB") or default_db_path()
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+def describe(url: str) -> str:
+    """The database for messages, without any password."""
+    if is_postgres(url):
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        host = parts.hostname or "localhost"
+        return f"postgresql://{parts.username + '@' if parts.username else ''}{host}{parts.path}"
+    return url
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the SQLite file (and its folder) readable by the owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.close(fd)
+
+
+def open_database(url: str, *, create: bool = False):
+    """Bind the models to the database at ``url``; create the file only when asked."""
+    if is_postgres(url):
+        raise DatabaseError(f"{describe(url)}: PostgreSQL is not supported yet")
+    path = Path(url).expanduser()
+    if not path.exists():
+        if not create:
+            raise DatabaseError(f"no database at {path}; run 'wwwtrak init --superuser NAME' first")
+        try:
+            _create_private_file(path)
+        except OSError as e:
+            raise DatabaseError(f"{path}: cannot create the database: {e.strerror}") from None
+    db = SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS)
+    try:
+        db.connect(reuse_if_open=True)
+    except OperationalError as e:
+        raise DatabaseError(f"{path}: cannot open the database: {e}") from None
+    database.initialize(db)
+    return db
+
+
+def close_database() -> None:
+    if database.obj is not None and not database.is_closed():
+        database.close()
+
+
+def get_setting(key: str, default: str | None = None) -> str | None:
+    row = Setting.get_or_none(Setting.key == key)
+    return default if row is None else row.value
+
+
+def set_setting(key: str, value: str) -> None:
+    Setting.insert(key=key, value=value).on_conflict_replace().execute()
+
+
+def is_initialised() -> bool:
+    return database.table_exists("setting") and get_setting("schema_version") is not None
+
+
+@contextmanager
+def atomic():
+    """One transaction; SQLite takes the write lock at the start (BEGIN IMMEDIATE)."""
+    db = database.obj
+    if isinstance(db, SqliteDatabase) and not db.in_transaction():
+        with db.atomic("IMMEDIATE") as txn:
+            yield txn
+    else:
+        with database.atomic() as txn:
+            yield txn
+
+
+def bulk_insert(model, columns: list[str], rows, chunk: int = 5000) -> int:
+    """Insert many tuples fast with DB-API ``executemany`` (Peewee's insert_many builds SQL too slowly).
+
+    Values must already be database values (cents, epoch seconds, JSON text).
+    """
+    db = database.obj
+    table = model._meta.table_name
+    param = db.param
+    sql = f'INSERT INTO "{table}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) VALUES ({", ".join([param] * len(columns))})'
+    count = 0
+    cursor = db.cursor()
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= chunk:
+            cursor.executemany(sql, batch)
+            count += len(batch)
+            batch = []
+    if batch:
+        cursor.executemany(sql, batch)
+        count += len(batch)
+    return count

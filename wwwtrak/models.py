@@ -1,0 +1,215 @@
+"""The database schema. Money is integer cents, times are UTC epoch seconds."""
+
+from __future__ import annotations
+
+import json
+
+from peewee import (
+    AutoField,
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DatabaseProxy,
+    DateField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+from wwwtrak.fields import MoneyField, TimestampField
+
+database = DatabaseProxy()
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class JSONTextField(TextField):
+    """A small JSON document stored as text (portable across SQLite and PostgreSQL)."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+# --- foundation (schema version 1) -------------------------------------------------
+
+
+class Setting(BaseModel):
+    """Key/value settings of this installation: schema version, time zone, currency."""
+
+    key = CharField(primary_key=True)
+    value = TextField()
+
+
+class Operator(BaseModel):
+    """An employee who runs commands; the role lives here, the secret in their credentials file."""
+
+    id = AutoField()
+    name = CharField(unique=True)
+    role = CharField()
+    token_hash = CharField()
+    active = BooleanField(default=True)
+    created_at = TimestampField()
+
+
+class AuditEntry(BaseModel):
+    """One change: who, when, which command, what changed (old and new values)."""
+
+    id = AutoField()
+    at = TimestampField(index=True)
+    operator = ForeignKeyField(Operator, null=True, backref="audit_entries")
+    operator_name = CharField()
+    command = CharField()
+    target = CharField(default="")
+    changes = JSONTextField(null=True)
+
+
+class Lookup(BaseModel):
+    """A code of a lookup list (country, state, postal-code, payment-terms, ...).
+
+    ``scope`` is the country for kinds tied to one (state, postal-code), else "".
+    ``key`` is the case-folded code, for case-insensitive matching.
+    """
+
+    id = AutoField()
+    kind = CharField()
+    scope = CharField(default="")
+    code = CharField()
+    key = CharField()
+    label = CharField(default="")
+    active = BooleanField(default=True)
+    attrs = JSONTextField(default=dict)
+
+    class Meta:
+        indexes = ((("kind", "scope", "key"), True), (("kind", "key"), False))
+
+
+# --- customers and plans (schema version 2) -------------------------------------------
+
+
+class Plan(BaseModel):
+    """A plan of the catalogue; its prices live in PlanPrice, by effective month."""
+
+    id = AutoField()
+    code = CharField(unique=True)
+    name = CharField()
+    active = BooleanField(default=True)
+
+
+class PlanPrice(BaseModel):
+    """The prices of a plan from ``effective`` (YYYY-MM) until the next row's month."""
+
+    id = AutoField()
+    plan = ForeignKeyField(Plan, backref="prices")
+    effective = CharField()  # YYYY-MM
+    monthly_fee = MoneyField()
+    setup_fee = MoneyField()
+    included_seconds = BigIntegerField(null=True)  # None: no time allowance, no time billing
+    overage_per_hour = MoneyField()
+    included_bytes = BigIntegerField(null=True)  # None: no data allowance, no data billing
+    overage_per_gb = MoneyField()
+    taxable = BooleanField(default=True)
+
+    class Meta:
+        indexes = ((("plan", "effective"), True),)
+
+
+class Customer(BaseModel):
+    """A customer account; ``id`` is the stable account number."""
+
+    id = AutoField()
+    type = CharField()  # individual | commercial
+    name = CharField()
+    company = CharField(null=True)
+    contact = CharField(null=True)
+    address = CharField(null=True)
+    city = CharField(null=True)
+    state = CharField(null=True)  # state lookup code, e.g. US-IL
+    postal_code = CharField(null=True)
+    country = CharField(null=True)  # ISO 3166-1 alpha-2
+    phone = CharField(null=True)  # E.164
+    email = CharField(null=True)
+    billing_category = CharField(null=True)
+    payment_terms = CharField(null=True)
+    pc_type = CharField(null=True)
+    source = CharField(null=True)
+    plan = ForeignKeyField(Plan, null=True, backref="customers")
+    remote_host = CharField(null=True)
+    start_date = DateField()
+    close_date = DateField(null=True)
+    status = CharField(default="active")  # active | suspended | closed
+    tax_exempt = CharField(null=True)  # tax-exemption id
+    notes = TextField(null=True)
+    search_text = TextField(default="")  # case-folded name, company, contact, email, digits of phone
+
+    class Meta:
+        indexes = ((("status", "type"), False),)
+
+
+class CustomerTag(BaseModel):
+    """A commercial tag on a customer."""
+
+    customer = ForeignKeyField(Customer, backref="tags")
+    tag = CharField()
+
+    class Meta:
+        indexes = ((("customer", "tag"), True),)
+
+
+class Login(BaseModel):
+    """A user name that appears in usage records, held by one customer."""
+
+    id = AutoField()
+    customer = ForeignKeyField(Customer, backref="logins")
+    username = CharField()
+    key = CharField(unique=True)  # case-folded username
+
+
+# --- usage (schema version 3) --------------------------------------------------------
+
+
+class UsageImport(BaseModel):
+    """One imported file (or stdin): what it was and what became of its records."""
+
+    id = AutoField()
+    file_name = CharField()
+    size = BigIntegerField()
+    sha256 = CharField(index=True)
+    format = CharField()
+    read = IntegerField(default=0)
+    imported = IntegerField(default=0)
+    updated = IntegerField(default=0)
+    duplicates = IntegerField(default=0)
+    skipped = IntegerField(default=0)
+    rejected = IntegerField(default=0)
+    unmatched = IntegerField(default=0)
+    operator = ForeignKeyField(Operator, null=True)
+    at = TimestampField()
+
+
+class UsageSession(BaseModel):
+    """A login's session on a NAS, with running totals from its newest record."""
+
+    id = AutoField()
+    nas = CharField()
+    session_id = CharField()
+    login = CharField()
+    login_key = CharField(index=True)
+    customer = ForeignKeyField(Customer, null=True, backref="sessions")
+    start = TimestampField()
+    stop = TimestampField(null=True, index=True)
+    last_event = TimestampField()  # time of the newest record applied
+    seconds = BigIntegerField(default=0)
+    bytes_in = BigIntegerField(default=0)
+    bytes_out = BigIntegerField(default=0)
+    usage_import = ForeignKeyField(UsageImport, null=True)
+
+    class Meta:
+        indexes = ((("nas", "session_id"), False), (("customer", "stop"), False))
