@@ -213,3 +213,117 @@ class UsageSession(BaseModel):
 
     class Meta:
         indexes = ((("nas", "session_id"), False), (("customer", "stop"), False))
+
+
+# --- billing (schema version 4) --------------------------------------------------------
+
+
+class Service(BaseModel):
+    """A service or material of the catalogue: recurring (billed by the month) or one-time."""
+
+    id = AutoField()
+    code = CharField()
+    key = CharField(unique=True)  # case-folded code
+    description = CharField()
+    unit = CharField(default="each")
+    unit_price = MoneyField()
+    recurring = BooleanField(default=True)
+    taxable = BooleanField(default=True)
+    active = BooleanField(default=True)
+
+
+class Subscription(BaseModel):
+    """A customer's service: quantity, optional own unit price, start and optional end date."""
+
+    id = AutoField()
+    customer = ForeignKeyField(Customer, backref="subscriptions", index=True)
+    service = ForeignKeyField(Service, backref="subscriptions")
+    quantity = MoneyField()  # hundredths, Decimal in Python (1.50 hours)
+    price = MoneyField(null=True)  # None: the service's unit price
+    start = DateField()
+    end = DateField(null=True)
+    created_at = TimestampField()
+
+
+class Charge(BaseModel):
+    """A one-time charge, billed by the run of the month it is dated in."""
+
+    id = AutoField()
+    customer = ForeignKeyField(Customer, backref="charges")
+    date = DateField(index=True)
+    amount = MoneyField()
+    description = CharField()
+    taxable = BooleanField(default=False)
+    created_at = TimestampField()
+
+
+class BillingRun(BaseModel):
+    """A month billed (dry runs leave no row): when, by whom, and what it produced."""
+
+    id = AutoField()
+    month = CharField(unique=True)  # YYYY-MM
+    at = TimestampField()
+    operator = ForeignKeyField(Operator, null=True)
+    operator_name = CharField()
+    start_utc = TimestampField()  # the month's bounds in the ISP's zone, as billed
+    end_utc = TimestampField()
+    invoices = IntegerField(default=0)
+    first_number = IntegerField(null=True)
+    last_number = IntegerField(null=True)
+    subtotal = MoneyField()
+    tax = MoneyField()
+    total = MoneyField()
+
+
+class Invoice(BaseModel):
+    """One customer's invoice for one month; ``number`` is consecutive with no gaps."""
+
+    number = IntegerField(primary_key=True)
+    run = ForeignKeyField(BillingRun, backref="invoice_rows")
+    customer = ForeignKeyField(Customer, backref="invoices")
+    period = CharField(index=True)  # YYYY-MM
+    issue_date = DateField()
+    due_date = DateField()
+    subtotal = MoneyField()
+    tax_percent = CharField(default="0")
+    tax = MoneyField()
+    total = MoneyField()
+    previous_balance = MoneyField()  # unpaid balance of earlier invoices on the issue date
+
+    class Meta:
+        indexes = ((("customer", "period"), True),)
+
+
+class InvoiceLine(BaseModel):
+    """A line of an invoice; ``kind`` says what it bills, ``account`` the income account it posts to."""
+
+    id = AutoField()
+    invoice = ForeignKeyField(Invoice, backref="lines", index=True)
+    position = IntegerField()
+    kind = CharField()  # plan, setup, service, charge, time, data, late-time, late-data, late-fee
+    account = CharField()
+    description = CharField()
+    amount = MoneyField()
+    taxable = BooleanField()
+
+
+class BilledUsage(BaseModel):
+    """Usage totals billed for a customer's month: one row per run, the sum is what was billed.
+
+    A later run compares these sums with the sessions now in the database and
+    bills only the difference, so late records are billed once.
+    """
+
+    id = AutoField()
+    customer = ForeignKeyField(Customer, backref="billed_usage")
+    month = CharField()  # YYYY-MM of the sessions
+    run = ForeignKeyField(BillingRun, backref="billed_usage")
+    invoice = ForeignKeyField(Invoice, null=True)
+    plan = ForeignKeyField(Plan, null=True)  # the plan whose allowance applied
+    seconds = BigIntegerField()
+    bytes = BigIntegerField()
+    time_amount = MoneyField()
+    data_amount = MoneyField()
+
+    class Meta:
+        indexes = ((("month", "customer"), False),)
