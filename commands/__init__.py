@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from wwwtrak.commands import _cli, audit, demo, lookup, operator, system
+from wwwtrak.commands import billing, charge, invoice, service, subscription
 
 app = typer.Typer(
     cls=_cli.WwwtrakGroup,
@@ -40,6 +41,26 @@ app.command("demo")(demo.demo)
 app.add_typer(operator.app, name="operator")
 app.add_typer(lookup.app, name="lookup")
 app.add_typer(audit.app, name="audit")
+app.add_typer(service.app, name="service")
+app.add_typer(charge.app, name="charge")
+app.add_typer(billing.app, name="billing")
+app.add_typer(invoice.app, name="invoice")
+
+
+def _customer_group() -> typer.Typer:
+    """The ``customer`` group of customer.py (issue 3) when present, else one holding only ``subscribe``."""
+    import importlib.util
+
+    if importlib.util.find_spec("wwwtrak.commands.customer") is not None:
+        from wwwtrak.commands import customer
+
+        return customer.app
+    group = typer.Typer(help="Customers.", no_args_is_help=True)
+    app.add_typer(group, name="customer")
+    return group
+
+
+_customer_group().command("subscribe")(subscription.subscribe)
 
 
 def main() -> None:
