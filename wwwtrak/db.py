@@ -141,6 +141,8 @@ def bulk_insert(model, columns: list[str], rows, chunk: int = 5000) -> int:
     """
     db = database.obj
     table = model._meta.table_name
+    if is_postgres_db(db):
+        return _bulk_insert_postgres(db, table, columns, rows, chunk)
     param = db.param
     sql = f'INSERT INTO "{table}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) VALUES ({", ".join([param] * len(columns))})'
     count = 0
@@ -154,5 +156,31 @@ def bulk_insert(model, columns: list[str], rows, chunk: int = 5000) -> int:
             batch = []
     if batch:
         cursor.executemany(sql, batch)
+        count += len(batch)
+    return count
+
+
+def is_postgres_db(db) -> bool:
+    from peewee import PostgresqlDatabase
+
+    return isinstance(db, PostgresqlDatabase)
+
+
+def _bulk_insert_postgres(db, table: str, columns: list[str], rows, chunk: int) -> int:
+    """Multi-row INSERTs through psycopg2's execute_values: one round trip per page, not per row."""
+    from psycopg2.extras import execute_values
+
+    sql = f'INSERT INTO "{table}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) VALUES %s'
+    cursor = db.cursor()
+    count = 0
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= chunk:
+            execute_values(cursor, sql, batch, page_size=1000)
+            count += len(batch)
+            batch = []
+    if batch:
+        execute_values(cursor, sql, batch, page_size=1000)
         count += len(batch)
     return count
