@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from wwwtrak.commands import _cli, audit, demo, lookup, operator, system
+from wwwtrak.commands import _cli, audit, database, demo, lookup, operator, system
 from wwwtrak.commands import billing, charge, invoice, service, subscription
 
 app = typer.Typer(
@@ -38,6 +38,7 @@ def root(
 
 system.register(app)
 app.command("demo")(demo.demo)
+database.register(app)
 app.add_typer(operator.app, name="operator")
 app.add_typer(lookup.app, name="lookup")
 app.add_typer(audit.app, name="audit")
