@@ -90,14 +90,12 @@ def link_sessions(login: str, customer_id: int) -> None:
 
 def dump() -> str:
     """Every table but the seed lookups, as text, to prove a command changed nothing."""
-    import sqlite3
-
-    con = sqlite3.connect(os.environ["WWWTRAK_DB"])
+    db.open_database(os.environ["WWWTRAK_DB"])
     try:
-        tables = [t for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'lookup' ORDER BY name")]
-        return "\n".join(f"{t}: {con.execute(f'SELECT * FROM {t} ORDER BY rowid').fetchall()}" for t in tables)
+        tables = sorted(t for t in db.database.get_tables() if t != "lookup")
+        return "\n".join(f"{t}: {db.database.execute_sql(f'SELECT * FROM {t} ORDER BY 1').fetchall()}" for t in tables)
     finally:
-        con.close()
+        db.close_database()
 
 
 def bill(month: str, *options: str) -> dict:

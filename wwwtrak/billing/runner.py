@@ -102,10 +102,12 @@ def run_month(actor: Actor, month: str | None = None, dry_run: bool = False, pro
         return _already(period, dry_run, done)
     if dry_run:
         with database.atomic():  # one consistent read; nothing is written
+            _snapshot()
             bill = _bill(period, zone, progress)
             first = _next_number()
         return _result(period, True, bill, first)
     with _long_lock_wait(), db.atomic():  # BEGIN IMMEDIATE: a second run waits here
+        lock_runs()
         done = _summary(period)
         if done is not None:
             return _already(period, dry_run, done)
@@ -135,10 +137,27 @@ def _result(period: Period, dry_run: bool, bill: MonthBill, first: int) -> RunRe
     return RunResult(str(period), dry_run, numbered, bill.subtotal, bill.tax, bill.total)
 
 
+def lock_runs(exclusive: bool = True) -> None:
+    """Serialize month-end with itself (exclusive) and with changes dated in a month (shared).
+
+    SQLite's BEGIN IMMEDIATE already serializes every writer; PostgreSQL needs
+    the table lock, taken at the start of the transaction.
+    """
+    if db.is_postgres_db(database.obj):
+        mode = "SHARE ROW EXCLUSIVE" if exclusive else "SHARE"
+        database.execute_sql(f"LOCK TABLE billing_run IN {mode} MODE")
+
+
+def _snapshot() -> None:
+    """Make a PostgreSQL read transaction see one snapshot (SQLite's always does)."""
+    if db.is_postgres_db(database.obj):
+        database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+
+
 @contextmanager
 def _long_lock_wait():
     """Let a run wait for another run's lock as long as month-end may take (SQLite's busy timeout)."""
-    if database.obj.__class__.__name__ != "SqliteDatabase":
+    if db.is_postgres_db(database.obj):
         yield
         return
     database.execute_sql("PRAGMA busy_timeout = 3600000")
@@ -281,7 +300,7 @@ FROM (
     UNION ALL
     SELECT customer_id, month, 0, 0, seconds, bytes, time_amount, data_amount, 1, plan_id
     FROM billed_usage WHERE month < ?
-)
+) AS changes
 GROUP BY customer_id, month
 HAVING SUM(ns) != SUM(bs) OR SUM(nb) != SUM(bb)
 """
@@ -289,7 +308,7 @@ HAVING SUM(ns) != SUM(bs) OR SUM(nb) != SUM(bb)
 
 def _late_usage(period: Period, plans: dict[int, int | None]) -> dict[int, list[engine.BilledMonth]]:
     out: dict[int, list[engine.BilledMonth]] = defaultdict(list)
-    cursor = database.execute_sql(_LATE_USAGE_SQL, (str(period), str(period)))
+    cursor = database.execute_sql(_LATE_USAGE_SQL.replace("?", database.obj.param), (str(period), str(period)))
     for cid, month, ns, nb, bs, bb, bt, bd, nrows, plan in cursor.fetchall():
         out[cid].append(
             engine.BilledMonth(
@@ -338,7 +357,7 @@ def _save(actor: Actor, period: Period, zone, bill: MonthBill, first: int) -> Bi
         for inv, number in ((inv, numbers[inv.customer_id]) for inv in bill.invoices)
     ]
     line_rows = [
-        (numbers[inv.customer_id], pos, line.kind, line.account, line.description, to_cents(line.amount), int(line.taxable))
+        (numbers[inv.customer_id], pos, line.kind, line.account, line.description, to_cents(line.amount), line.taxable)
         for inv in bill.invoices
         for pos, line in enumerate(inv.lines, 1)
     ]
