@@ -242,3 +242,27 @@ def test_late_records_within_the_allowance_bill_nothing_and_are_not_counted_agai
     add_session(c, "2026-10-12T10:00:00", seconds=9 * 3600)  # now 11 h in October: 60 min over
     bill("2026-12")
     assert lines(c, "2026-12") == [("late-time", "6.00")]
+
+
+def test_the_readme_worked_example(cli):
+    plan = add_plan("dialup", "Basic Dial-up", monthly_fee="19.95", setup_fee="25.00", included_hours="10", overage_per_hour="3.00")
+    ann = add_customer("Ann Lee", start="2026-11-17", plan=plan, payment_terms="net-30")
+    assert invoke("service", "add", "static-ip", "--description", "Static IP address", "--unit-price", "5.00").exit_code == 0
+    assert invoke("customer", "subscribe", ann, "static-ip", "--start", "2026-11-20").exit_code == 0
+    assert invoke("charge", "add", ann, "12.50", "--description", "Replacement router", "--date", "2026-11-25").exit_code == 0
+    add_session(ann, "2026-11-28T21:00:00", seconds=11 * 3600 + 30 * 60 + 20)
+    bill("2026-11")
+    bill("2026-12")
+    nov, dec = invoices("--customer", str(ann))
+    assert [(ln["description"], ln["amount"]) for ln in nov["lines"]] == [
+        ("Basic Dial-up plan, 2026-11-17 to 2026-11-30: 14 of 30 days at 19.95/month", "9.31"),
+        ("Basic Dial-up plan setup fee", "25.00"),
+        ("Static IP address: 1 x 5.00/month, 2026-11-20 to 2026-11-30: 11 of 30 days", "1.83"),
+        ("2026-11-25: Replacement router", "12.50"),
+        ("Time over 10 h included: 91 min at 3.00/hour (used 11:30:20)", "4.55"),
+    ]
+    assert (nov["subtotal"], nov["tax"], nov["total"], nov["due_date"]) == ("53.19", "2.54", "55.73", "2026-12-31")
+    assert [(ln["description"], ln["amount"]) for ln in dec["lines"]][2:] == [
+        ("Late fee: 10.00 + 1.5% of 55.73 overdue (invoice 1)", "10.84")
+    ]
+    assert (dec["previous_balance"], dec["subtotal"], dec["tax"], dec["total"]) == ("55.73", "35.79", "1.56", "37.35")

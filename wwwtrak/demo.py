@@ -28,5 +28,8 @@ def build(db_path: str, credentials, customers: int = 36) -> list[tuple[str, str
     ]
     counts = lookups.kind_counts()
     sections.append(("Lookup lists", _table([[k, a] for k, (a, _t) in counts.items()], ["kind", "active codes"])))
+    from wwwtrak.billing.demo import month_end
+
+    sections.extend(month_end(actor))
     db.close_database()
     return sections

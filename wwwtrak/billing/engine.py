@@ -243,18 +243,18 @@ def bill_month(facts: MonthFacts, progress: Callable[[int], None] | None = None)
     """Draft one invoice per customer with at least one line for the month, in customer order."""
     period = facts.period
     issue = period.next_first_day
+    no_terms = Terms()
     invoices: list[DraftInvoice] = []
     usage_records: list[UsageRecord] = []
     for n, customer in enumerate(sorted(facts.customers, key=lambda c: c.id), 1):
-        lines, records = _customer_lines(facts, customer)
-        usage_records.extend(records)
-        terms = facts.terms.get(customer.payment_terms or "", Terms())
+        lines = _customer_lines(facts, customer, usage_records)
+        terms = facts.terms.get(customer.payment_terms, no_terms) if customer.payment_terms else no_terms
         open_ = facts.open_invoices.get(customer.id, ())
-        if not (customer.close and customer.close < period.first_day):
+        if open_ and not (customer.close and customer.close < period.first_day):
             fee = _late_fee_line(open_, issue, terms)
             if fee is not None:
                 lines.append(fee)
-        lines = [line for line in lines if line.amount != 0]
+        lines = [line for line in lines if line.amount]
         if lines:
             invoices.append(_draft(facts, customer, lines, terms, open_))
         if progress is not None and n % 1000 == 0:
@@ -266,14 +266,17 @@ def _draft(facts: MonthFacts, customer: Account, lines: list[InvoiceLine], terms
     period = facts.period
     issue = period.next_first_day
     percent = Decimal(0) if customer.tax_exempt else tax_percent(facts.tax_rates, customer.country, customer.state)
-    subtotal = sum((line.amount for line in lines), ZERO)
-    taxable = sum((line.amount for line in lines if line.taxable), ZERO)
+    subtotal = taxable = ZERO
+    for line in lines:
+        subtotal += line.amount
+        if line.taxable:
+            taxable += line.amount
     tax = rules.tax(taxable, percent) if percent else ZERO
     return DraftInvoice(
         customer_id=customer.id,
         period=str(period),
         issue_date=issue,
-        due_date=issue + timedelta(days=terms.days),
+        due_date=issue + timedelta(days=terms.days) if terms.days else issue,
         lines=tuple(lines),
         subtotal=subtotal,
         tax_percent=percent,
@@ -283,30 +286,37 @@ def _draft(facts: MonthFacts, customer: Account, lines: list[InvoiceLine], terms
     )
 
 
-def _customer_lines(facts: MonthFacts, c: Account) -> tuple[list[InvoiceLine], list[UsageRecord]]:
+def _customer_lines(facts: MonthFacts, c: Account, usage_records: list[UsageRecord]) -> list[InvoiceLine]:
+    """The customer's lines for the month (zero lines included); appends the usage billed to ``usage_records``."""
     period = facts.period
     lines: list[InvoiceLine] = []
     price = price_in_effect(facts.prices.get(c.plan_id, ()), period) if c.plan_id else None
     if price is not None:
-        lines.extend(_plan_lines(period, c, price))
+        _plan_lines(period, c, price, lines)
     for sub in facts.subscriptions.get(c.id, ()):
         line = _subscription_line(period, c, sub)
         if line is not None:
             lines.append(line)
-    for charge in sorted(facts.charges.get(c.id, ()), key=lambda ch: (ch.date, ch.id)):
-        if period.first_day <= charge.date <= period.last_day:
-            lines.append(InvoiceLine("charge", f"{charge.date}: {charge.description}", charge.amount, charge.taxable))
-    records = []
+    charges = facts.charges.get(c.id)
+    if charges:
+        for charge in sorted(charges, key=lambda ch: (ch.date, ch.id)):
+            if period.first_day <= charge.date <= period.last_day:
+                lines.append(InvoiceLine("charge", f"{charge.date}: {charge.description}", charge.amount, charge.taxable))
     used = facts.usage.get(c.id)
     if used is not None:
         time, data = _usage_lines(price, used)
-        lines.extend(x for x in (time, data) if x is not None)
-        records.append(UsageRecord(c.id, str(period), price and price.plan_id, used.seconds, used.bytes, _amount(time), _amount(data)))
-    for late in sorted(facts.late_usage.get(c.id, ()), key=lambda m: m.month):
-        late_lines, record = _late_usage(facts, c, late)
-        lines.extend(late_lines)
-        records.append(record)
-    return lines, records
+        if time is not None:
+            lines.append(time)
+        if data is not None:
+            lines.append(data)
+        usage_records.append(UsageRecord(c.id, str(period), price and price.plan_id, used.seconds, used.bytes, _amount(time), _amount(data)))
+    late_months = facts.late_usage.get(c.id)
+    if late_months:
+        for late in sorted(late_months, key=lambda m: m.month):
+            late_lines, record = _late_usage(facts, late)
+            lines.extend(late_lines)
+            usage_records.append(record)
+    return lines
 
 
 def _amount(line: InvoiceLine | None) -> Decimal:
@@ -317,17 +327,15 @@ def _days_text(first: date, last: date, period: Period) -> str:
     return f"{first} to {last}: {(last - first).days + 1} of {period.days} days"
 
 
-def _plan_lines(period: Period, c: Account, price: PlanPrice) -> list[InvoiceLine]:
-    lines = []
+def _plan_lines(period: Period, c: Account, price: PlanPrice, lines: list[InvoiceLine]) -> None:
     days = rules.active_days(period, c.start, c.close)
     if days is not None:
         first, last = days
         amount = rules.prorate(price.monthly_fee, (last - first).days + 1, period.days)
         text = f"{price.plan_name} plan, {_days_text(first, last, period)} at {fmt(price.monthly_fee)}/month"
         lines.append(InvoiceLine("plan", text, amount, price.taxable))
-    if Period.of(c.start) == period and price.setup_fee:
+    if c.start.month == period.month and c.start.year == period.year and price.setup_fee:
         lines.append(InvoiceLine("setup", f"{price.plan_name} plan setup fee", price.setup_fee, price.taxable))
-    return lines
 
 
 def _quantity_text(sub: Subscribed) -> str:
@@ -339,7 +347,7 @@ def _quantity_text(sub: Subscribed) -> str:
 def _subscription_line(period: Period, c: Account, sub: Subscribed) -> InvoiceLine | None:
     fee = rules.extend(sub.unit_price, sub.quantity)
     if not sub.recurring:
-        if Period.of(sub.start) != period:
+        if (sub.start.year, sub.start.month) != (period.year, period.month):
             return None
         return InvoiceLine("service", f"{sub.description}: {_quantity_text(sub)}", rules.times(fee, 1), sub.taxable)
     start = max(sub.start, c.start)
@@ -380,7 +388,7 @@ def _usage_lines(price: PlanPrice | None, used: Usage) -> tuple[InvoiceLine | No
     return time, data
 
 
-def _late_usage(facts: MonthFacts, c: Account, late: BilledMonth) -> tuple[list[InvoiceLine], UsageRecord]:
+def _late_usage(facts: MonthFacts, late: BilledMonth) -> tuple[list[InvoiceLine], UsageRecord]:
     """Recompute an earlier month's usage lines with all its sessions; bill the difference."""
     price = price_in_effect(facts.prices.get(late.plan_id, ()), late.month) if late.plan_id else None
     time, data = _usage_lines(price, late.now)
@@ -392,7 +400,7 @@ def _late_usage(facts: MonthFacts, c: Account, late: BilledMonth) -> tuple[list[
             text = f"late usage for {late.month}: {what} = {fmt(new)}, less {fmt(billed)} billed before"
             lines.append(InvoiceLine(kind, text, new - billed, price.taxable if price else False))
     record = UsageRecord(
-        c.id,
+        late.customer_id,
         str(late.month),
         price and price.plan_id,
         late.now.seconds - late.billed.seconds,
@@ -405,6 +413,8 @@ def _late_usage(facts: MonthFacts, c: Account, late: BilledMonth) -> tuple[list[
 
 def _late_fee_line(open_: Sequence[OpenInvoice], issue: date, terms: Terms) -> InvoiceLine | None:
     """One late-fee line on the balance of earlier invoices past their due date, if any."""
+    if not open_:
+        return None
     overdue = [i for i in open_ if i.due_date < issue and i.balance > 0]
     total = sum((i.balance for i in overdue), ZERO)
     amount = rules.late_fee(total, terms.late_fee, terms.late_fee_percent)

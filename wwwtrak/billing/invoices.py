@@ -11,6 +11,7 @@ from typing import Iterator
 from wwwtrak.billing import balances
 from wwwtrak.errors import NotFound
 from wwwtrak.models import Customer, Invoice, InvoiceLine
+from wwwtrak.money import fmt
 from wwwtrak.period import Period
 
 
@@ -99,3 +100,32 @@ def list_invoices(customer_id: int | None = None, month: str | None = None, with
     if month is not None:
         query = query.where(Invoice.period == str(Period.parse(month, "--month")))
     return _statements(query, with_lines)
+
+
+def render(st: Statement) -> str:
+    """A plain-text statement: who, which period, each line, tax, total and what is owed."""
+    period = Period.parse(st.period)
+    width = max([len(ln.description) for ln in st.lines] + [40])
+    out = [f"INVOICE {st.number}", ""]
+    out.append(f"Customer   {st.customer_id}  {st.customer_name}")
+    out.extend(f"           {a}" for a in st.address)
+    out.append(f"Period     {st.period} ({period.first_day} to {period.last_day})")
+    out.append(f"Issued     {st.issue_date}")
+    out.append(f"Due        {st.due_date}")
+    out.append("")
+    out.append(f"{'Description':<{width}}  {'Amount':>12}")
+    for ln in st.lines:
+        out.append(f"{ln.description:<{width}}  {fmt(ln.amount):>12}{' T' if ln.taxable else ''}")
+
+    def total(label: str, amount) -> str:
+        return f"{label:>{width}}  {fmt(amount):>12}"
+
+    out.append(total("Subtotal", st.subtotal))
+    out.append(total(f"Tax {st.tax_percent}% on lines marked T", st.tax))
+    out.append(total("Total of this invoice", st.total))
+    out.append("")
+    out.append(total(f"Previous balance, unpaid on {st.issue_date}", st.previous_balance))
+    out.append(total(f"Payments received {period.first_day} to {period.last_day}", st.payments_received))
+    out.append(total("Paid on this invoice", st.paid))
+    out.append(total(f"Amount due by {st.due_date}", st.previous_balance + st.balance))
+    return "\n".join(out)

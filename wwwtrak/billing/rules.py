@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from wwwtrak.money import round_cents
 from wwwtrak.period import Period
 
 SECONDS_PER_MINUTE = 60
@@ -55,7 +56,7 @@ def active_days(period: Period, start: date | None, end: date | None) -> tuple[d
 def prorate(fee: Decimal, days: int, days_in_month: int) -> Decimal:
     """A monthly fee for ``days`` of a month: ``fee × days / days_in_month``; a whole month is the fee."""
     if days == days_in_month:
-        return times(fee, 1)
+        return round_cents(fee)
     return times(fee, days, days_in_month)
 
 

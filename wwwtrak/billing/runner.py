@@ -13,7 +13,7 @@ import time
 from collections import defaultdict
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Callable
@@ -23,6 +23,7 @@ from peewee import fn
 from wwwtrak import audit, clock, db, instance
 from wwwtrak.audit import Actor
 from wwwtrak.billing import balances, engine
+from wwwtrak.billing.rules import cents
 from wwwtrak.billing.engine import DraftInvoice, MonthBill, MonthFacts
 from wwwtrak.errors import InvalidInput
 from wwwtrak.models import (
@@ -40,7 +41,7 @@ from wwwtrak.models import (
     UsageSession,
     database,
 )
-from wwwtrak.money import from_cents, to_cents
+from wwwtrak.money import from_cents
 from wwwtrak.period import Period
 
 # Test hook: a real run creates this file once its invoices are written (inside the
@@ -227,14 +228,24 @@ def load_facts(period: Period, zone) -> MonthFacts:
     )
 
 
+def _rows(query) -> list[tuple]:
+    """A query's raw rows, without Peewee's per-value conversion (month-end reads 100,000s of rows)."""
+    return database.execute_sql(*query.sql()).fetchall()
+
+
+def _date(value) -> date | None:
+    """A date column's value: SQLite gives text, PostgreSQL a date."""
+    return value if value is None or isinstance(value, date) else date.fromisoformat(value)
+
+
 def _accounts() -> list[engine.Account]:
     q = Customer.select(
         Customer.id, Customer.start_date, Customer.close_date, Customer.plan, Customer.country,
         Customer.state, Customer.payment_terms, Customer.tax_exempt,
     ).order_by(Customer.id)
     return [
-        engine.Account(cid, start, close, plan, country, state, (terms or "").casefold() or None, bool(exempt))
-        for cid, start, close, plan, country, state, terms, exempt in q.tuples().iterator()
+        engine.Account(cid, _date(start), _date(close), plan, country, state, terms.casefold() if terms else None, bool(exempt))
+        for cid, start, close, plan, country, state, terms, exempt in _rows(q)
     ]
 
 
@@ -285,7 +296,7 @@ def usage_totals(start: datetime, end: datetime) -> dict[int, engine.Usage]:
         .where(s.customer.is_null(False) & (s.stop >= start) & (s.stop < end))
         .group_by(s.customer)
     )
-    return {cid: engine.Usage(int(sec), int(nbytes)) for cid, sec, nbytes in q.tuples().iterator()}
+    return {cid: engine.Usage(int(sec), int(nbytes)) for cid, sec, nbytes in _rows(q)}
 
 
 # Earlier billed months whose sessions no longer add up to what was billed: the
@@ -352,17 +363,17 @@ def _save(actor: Actor, period: Period, zone, bill: MonthBill, first: int) -> Bi
     )
     numbers = {inv.customer_id: number for number, inv in zip(range(first, first + n), bill.invoices)}
     invoice_rows = [
-        (number, run.id, inv.customer_id, inv.period, inv.issue_date.isoformat(), inv.due_date.isoformat(), to_cents(inv.subtotal),
-         format(inv.tax_percent.normalize(), "f"), to_cents(inv.tax), to_cents(inv.total), to_cents(inv.previous_balance))
+        (number, run.id, inv.customer_id, inv.period, inv.issue_date.isoformat(), inv.due_date.isoformat(), cents(inv.subtotal),
+         format(inv.tax_percent.normalize(), "f"), cents(inv.tax), cents(inv.total), cents(inv.previous_balance))
         for inv, number in ((inv, numbers[inv.customer_id]) for inv in bill.invoices)
     ]
     line_rows = [
-        (numbers[inv.customer_id], pos, line.kind, line.account, line.description, to_cents(line.amount), line.taxable)
+        (numbers[inv.customer_id], pos, line.kind, line.account, line.description, cents(line.amount), line.taxable)
         for inv in bill.invoices
         for pos, line in enumerate(inv.lines, 1)
     ]
     usage_rows = [
-        (u.customer_id, u.month, run.id, numbers.get(u.customer_id), u.plan_id, u.seconds, u.bytes, to_cents(u.time_amount), to_cents(u.data_amount))
+        (u.customer_id, u.month, run.id, numbers.get(u.customer_id), u.plan_id, u.seconds, u.bytes, cents(u.time_amount), cents(u.data_amount))
         for u in bill.usage
     ]
     whole = max(1, len(line_rows), len(usage_rows))  # one statement per table, however many customers
