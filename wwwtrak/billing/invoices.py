@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Iterator
 
-from wwwtrak.billing import balances
+from wwwtrak.billing import balances, catalogue
 from wwwtrak.errors import NotFound
 from wwwtrak.models import Customer, Invoice, InvoiceLine
 from wwwtrak.money import fmt
@@ -94,9 +94,7 @@ def list_invoices(customer_id: int | None = None, month: str | None = None, with
     """Invoices in number order, for one customer and/or one month."""
     query = Invoice.select()
     if customer_id is not None:
-        if Customer.get_or_none(Customer.id == customer_id) is None:
-            raise NotFound(f"customer {customer_id} does not exist")
-        query = query.where(Invoice.customer == customer_id)
+        query = query.where(Invoice.customer == catalogue.customer(customer_id).id)
     if month is not None:
         query = query.where(Invoice.period == str(Period.parse(month, "--month")))
     return _statements(query, with_lines)
