@@ -45,3 +45,17 @@ def login_as(tmp_path: Path, name: str, role: str) -> str:
 def switch_to_root(tmp_path: Path) -> None:
     """Use root's credentials file again."""
     os.environ["WWWTRAK_CREDENTIALS"] = str(tmp_path / "credentials")
+
+
+def db_snapshot(path: Path) -> dict[str, list]:
+    """Every row of every table but the seed lookups (their count stands in), to compare before/after."""
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    try:
+        tables = [n for (n,) in con.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        snap = {t: con.execute(f'SELECT * FROM "{t}" ORDER BY rowid').fetchall() for t in tables if t != "lookup"}
+        snap["lookup"] = con.execute("SELECT COUNT(*), MAX(id) FROM lookup").fetchall()
+        return snap
+    finally:
+        con.close()
