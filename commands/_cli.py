@@ -13,6 +13,11 @@ from typing import Any, Iterable, Sequence
 import typer
 from typer.core import TyperGroup
 
+try:  # Typer >= 0.2x vendors click and roots its usage errors here
+    from typer.exceptions import TyperException as _ClickError
+except ImportError:  # older Typer runs on click itself
+    from click.exceptions import ClickException as _ClickError
+
 from wwwtrak.errors import ExitStatus, WwwtrakError
 
 
@@ -70,6 +75,8 @@ class WwwtrakGroup(TyperGroup):
                 traceback.print_exc()
             error(str(e))
             raise typer.Exit(int(e.exit_status)) from None
+        except (_ClickError, typer.Exit, typer.Abort):
+            raise  # the command line's own: usage errors exit 2, typer.Exit keeps its code
         except KeyboardInterrupt:
             error("interrupted; nothing of the unfinished step was saved")
             raise typer.Exit(130) from None
