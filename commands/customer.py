@@ -57,10 +57,8 @@ def _given(params: dict) -> dict:
 
 def _emit_record(record: dict, fmt: Format) -> None:
     if fmt == Format.csv:
-        flat = {k: (" ".join(v) if isinstance(v, list) else v) for k, v in record.items() if k != "recent_changes"}
-        _cli.emit_one(flat, fmt)
-    else:
-        _cli.emit_one(record, fmt)
+        record = {k: v for k, v in record.items() if k != "recent_changes"}
+    _cli.emit_one(record, fmt)
 
 
 @app.command("add")
@@ -136,8 +134,6 @@ def list_(
 
     _cli.authorize(ctx)
     rows = customers.list_customers(type_, status, search)
-    if fmt != Format.json:
-        rows = ({**r, "logins": " ".join(r["logins"])} for r in rows)
     _cli.emit_stream(rows, fmt, TABLE_COLUMNS if fmt == Format.table else list(customers.LIST_FIELDS))
 
 

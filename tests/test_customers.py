@@ -534,3 +534,34 @@ def test_phone_canonical_form_is_stable(area, n, shape):
     e164 = canonical_phone(shape.format(a=area, n=n), "US", "phone")
     assert e164 == f"+1{area}555{n:04d}"
     assert canonical_phone(e164, "DE", "phone") == e164
+
+
+# --- demo ----------------------------------------------------------------------------
+
+
+def test_demo_customers_are_a_valid_mix_at_real_zip_codes(isolated, monkeypatch):
+    sandbox = isolated / "sandbox"
+    r = invoke("demo", "--customers", "60", "--dir", str(sandbox))
+    assert r.exit_code == 0, r.stderr
+    assert "== Plans" in r.stdout and "== Customers" in r.stdout
+    monkeypatch.setenv("WWWTRAK_DB", str(sandbox / "wwwtrak.db"))
+    monkeypatch.setenv("WWWTRAK_CREDENTIALS", str(sandbox / "credentials"))
+    rows = invoke("customer", "list", "--format", "json").json
+    assert [c["id"] for c in rows] == list(range(1001, 1061))
+    assert {c["type"] for c in rows} == {"individual", "commercial"}
+    assert all(c["logins"] for c in rows)
+    first = rows[0]
+    assert _ids("--search", first["logins"][0]) == [first["id"]]
+
+    from wwwtrak import customers, db
+
+    db.open_database(str(sandbox / "wwwtrak.db"))
+    try:
+        for c in rows:
+            form = customers.form(customers.get(c["id"]))
+            given = {k: v for k, v in form.items() if k in customers.EDITABLE - {"logins", "status"} and v not in (None, [])}
+            new = customers.validate(given)  # the generated values are already in canonical form
+            assert {k: new[k] for k in given} == given, c["id"]
+            assert customers.search_text(form) == customers.get(c["id"]).search_text
+    finally:
+        db.close_database()
