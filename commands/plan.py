@@ -71,10 +71,19 @@ def edit(
     parts = []
     if "name" in r.changes:
         parts.append("name {!r} -> {!r}".format(*r.changes["name"]))
-    price = [f"{f} {old} -> {new}" for f, (old, new) in r.changes.items() if f not in ("name", "effective")]
+    price = [f"{f} {_word(old)} -> {_word(new)}" for f, (old, new) in r.changes.items() if f not in ("name", "effective")]
     if price:
         parts.append(f"prices from {r.effective}: " + ", ".join(price))
     _cli.out(f"Plan {r.plan.code}: " + ("; ".join(parts) if parts else "nothing changed") + ".")
+
+
+def _word(value) -> str:
+    """A price value as typed on the command line: 'none' for no allowance, yes/no for the flag."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value
 
 
 @app.command("list")
