@@ -21,6 +21,7 @@ def _opt(flag: str, help: str):
     return Annotated[Optional[str], typer.Option(flag, help=help)]
 
 
+NewName = _opt("--name", "The customer's name.")
 Company = _opt("--company", "Company name (commercial; required there).")
 Contact = _opt("--contact", "Contact person (commercial; required there).")
 Address = _opt("--address", "Street address.")
@@ -88,7 +89,7 @@ def edit(
     ctx: typer.Context,
     customer_id: Id,
     type_: Annotated[Optional[str], typer.Option("--type", help="individual or commercial.")] = None,
-    name: _opt("--name", "The customer's name.") = None,
+    name: NewName = None,
     company: Company = None, contact: Contact = None, address: Address = None, city: City = None, state: State = None,
     postal_code: PostalCode = None, country: Country = None, phone: Phone = None, email: Email = None,
     billing_category: BillingCategory = None, payment_terms: PaymentTerms = None, pc_type: PcType = None,
