@@ -144,6 +144,9 @@ REFUSALS = [
     (("--name", " "), "name: must not be empty"),
     (("--name", "Ann\nSmith"), "name: must be one line of text"),
     (("--name", "A" * 201), "name: at most 200 characters (got 201)"),
+    (("--address", "x" * 201), "address: at most 200 characters (got 201)"),
+    (("--city", "C" * 101), "city: at most 100 characters (got 101)"),
+    (("--notes", "beep\x07"), "notes: must not hold control characters"),
     (("--plan", "basci"), "plan: 'basci' is not a plan; did you mean basic?"),
     (("--country", "Untied States"), "country: 'Untied States' is not a known country; did you mean US, AE, PS?"),
     (("--state", "ZZ"), "state: 'ZZ' is not a known state in US"),
@@ -284,9 +287,19 @@ def test_customer_add_with_login_adopts_sessions_too(catalogue, isolated):
     assert _sql(isolated, "SELECT customer_id FROM usage_session") == [(1001,)]
 
 
-def test_login_commands_on_missing_customer(catalogue):
+def test_login_commands_on_missing_customer_and_empty_name(catalogue):
     r = invoke("customer", "login", "add", "999", "x")
     assert (r.exit_code, r.stderr) == (1, "error: customer 999 does not exist\n")
+    invoke(*ANN)
+    r = invoke("customer", "login", "add", "1001", " ")
+    assert (r.exit_code, r.stderr) == (1, "error: login: must not be empty\n")
+
+
+def test_phone_extension_is_kept(catalogue):
+    r = invoke(*ANN, "--phone", "312-555-0123 x45", "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    assert r.json["phone"] == "+13125550123;ext=45"
+    assert _ids("--search", "312 555 0123") == [1001]
 
 
 # --- edit ----------------------------------------------------------------------------
@@ -417,6 +430,8 @@ def test_close_with_date_and_release(catalogue):
     assert (r.exit_code, r.stdout) == (0, "Customer 1001 closed on 2026-10-31; released logins: ann.\n")
     c = _show(1001)
     assert (c["close_date"], c["logins"]) == ("2026-10-31", [])
+    r = invoke("customer", "edit", "1001", "--start-date", "2026-11-01")
+    assert (r.exit_code, r.stderr) == (1, "error: start_date: 2026-11-01 is after the close date 2026-10-31\n")
     assert c["recent_changes"][0]["changes"] == {"status": ["active", "closed"], "close_date": [None, "2026-10-31"], "logins": [["ann"], []]}
 
 
@@ -491,11 +506,16 @@ def test_show_prints_the_whole_form_readably(three):
                  "notes: None -> 'Rack 4'", "Rack 4"):
         assert text in out, text
     assert "Traceback" not in out
+    csv = invoke("customer", "show", "1002", "--format", "csv").stdout.splitlines()
+    assert csv[0].startswith("id,type,name,company,contact,address,city,state,postal_code,country,phone,email,")
+    assert csv[0].endswith(",notes,balance") and ",colocation hosting," in csv[1] and csv[1].endswith(",Rack 4,0.00")
 
 
 def test_show_missing_and_bad_id(cli):
     r = invoke("customer", "show", "42")
     assert (r.exit_code, r.stderr) == (1, "error: customer 42 does not exist\n")
+    r = invoke("customer", "show", str(10**20))
+    assert (r.exit_code, r.stderr) == (1, f"error: customer {10**20} does not exist\n")
     assert invoke("customer", "show", "abc").exit_code == 2
 
 

@@ -127,7 +127,8 @@ def canonical_phone(text: str, country: str | None, field: str = "phone") -> str
     if number is None or not phonenumbers.is_valid_number(number):
         where = f" for {country}" if country else " (give it with its country code, e.g. +1 312 555 0123)"
         raise InvalidInput(f"{field}: {text.strip()!r} is not a valid phone number{where}")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return f"{e164};ext={number.extension}" if number.extension else e164  # E.164 has no extensions; RFC 3966's
 
 
 def _email(text: str) -> str:
@@ -435,7 +436,7 @@ def next_account_number() -> int:
 
 def get(customer_id: int) -> Customer:
     """The customer with this account number, or NotFound."""
-    c = Customer.get_or_none(Customer.id == customer_id)
+    c = Customer.get_or_none(Customer.id == customer_id) if 0 < customer_id < 2**63 else None
     if c is None:
         raise NotFound(f"customer {customer_id} does not exist")
     return c
@@ -487,6 +488,8 @@ def add_login(actor: Actor, customer_id: int, username: str) -> LoginChange:
     with atomic():
         c = get(customer_id)
         old = form(c)
+        if not username.strip():
+            raise InvalidInput("login: must not be empty")
         mine = next((n for n in old["logins"] if n.casefold() == username.strip().casefold()), None)
         if mine is not None:
             return LoginChange(customer_id, mine, False)
