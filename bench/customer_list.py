@@ -28,8 +28,8 @@ CASES = [
 ]
 
 
-def run(env: dict, args: list[str]) -> tuple[float, int, float]:
-    """(seconds, lines printed, peak RSS of the child in MB)."""
+def run(env: dict, args: list[str]) -> tuple[float, float, int, float]:
+    """(wall seconds, CPU seconds, lines printed, peak RSS in MB) of the command in a child process."""
     start = time.perf_counter()
     child = subprocess.Popen([sys.executable, "-m", "wwwtrak", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     lines = sum(chunk.count(b"\n") for chunk in iter(lambda: child.stdout.read(1 << 16), b""))
@@ -37,7 +37,7 @@ def run(env: dict, args: list[str]) -> tuple[float, int, float]:
     seconds = time.perf_counter() - start
     if status != 0:
         raise SystemExit(f"{' '.join(args)}: exit status {status >> 8}")
-    return seconds, lines, usage.ru_maxrss / 1024
+    return seconds, usage.ru_utime + usage.ru_stime, lines, usage.ru_maxrss / 1024
 
 
 def main() -> None:
@@ -52,11 +52,10 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "wwwtrak", "demo", "--customers", str(a.customers), "--dir", str(folder)],
                        env=env, capture_output=True, check=True)
         print(f"demo with {a.customers:,} customers: {time.perf_counter() - start:.1f} s")
-    base, _, peak = run(env, ["whoami"])
-    print(f"{'whoami (start-up)':<20} {base:6.2f} s  {'':>13}  peak RSS {peak:4.0f} MB")
-    for name, args in CASES:
-        seconds, lines, peak = run(env, args)
-        print(f"{name:<20} {seconds:6.2f} s  {lines:>7,} lines  peak RSS {peak:4.0f} MB")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall time grows with it; CPU time less)")
+    for name, args in [("whoami (start-up)", ["whoami"]), *CASES]:
+        wall, cpu, lines, peak = run(env, args)
+        print(f"{name:<20} wall {wall:5.2f} s  cpu {cpu:5.2f} s  {lines:>7,} lines  peak RSS {peak:4.0f} MB")
 
 
 if __name__ == "__main__":

@@ -111,7 +111,8 @@ def emit(rows: Sequence[dict[str, Any]], fmt: Format, columns: Sequence[str] | N
     elif fmt == Format.csv:
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(columns)
-        w.writerows(_csv_row(r, columns) for r in rows)
+        for r in rows:
+            w.writerow(_csv_row(r, columns))
     else:
         if not rows:
             if empty:
@@ -135,7 +136,8 @@ def emit_stream(rows: Iterable[dict[str, Any]], fmt: Format, columns: Sequence[s
     elif fmt == Format.csv:
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(columns)
-        w.writerows(_csv_row(r, columns) for r in rows)
+        for r in rows:
+            w.writerow(_csv_row(r, columns))
     else:
         # Fixed-width columns sized from a first batch, so a long list streams.
         batch: list[dict] = []
@@ -159,7 +161,7 @@ def _chain(first, rest):
 
 def _csv_row(r: dict[str, Any], columns: Sequence[str]) -> list:
     """A record's CSV cells: lists as space-separated words (csv.writer writes None as empty)."""
-    return [" ".join(map(str, v)) if isinstance(v, (list, tuple)) else v for v in map(r.get, columns)]
+    return [" ".join(map(str, v)) if type(v) is list else v for v in map(r.get, columns)]
 
 
 def _cell(v: Any) -> str:
