@@ -35,6 +35,8 @@ FIELDS = (
     "start_date", "close_date", "status", "tax_exempt", "notes",
 )
 EDITABLE = frozenset(FIELDS) - {"close_date"}
+# The fields stored as they are in a customer column (the others: tag and login rows, plan id, dates).
+PLAIN_FIELDS = tuple(f for f in FIELDS if f not in ("tags", "logins", "plan", "start_date", "close_date"))
 LIST_FIELDS = ("id", "type", "name", "company", "contact", "status", "city", "state", "postal_code", "country",
                "phone", "email", "plan", "logins", "start_date", "close_date")
 TEXT_LIMITS = {"name": 200, "company": 200, "contact": 200, "address": 200, "city": 100, "tax_exempt": 64, "notes": 4000}
@@ -228,6 +230,7 @@ def validate(given: dict, current: dict | None = None, customer_id: int | None =
     p = Problems()
 
     def failed(*fields: str) -> bool:
+        """Whether a field was already refused (its error line starts with its name)."""
         return any(line.startswith(tuple(f + ":" for f in fields)) for line in p.lines)
 
     def blank(f: str) -> bool:
@@ -243,27 +246,7 @@ def validate(given: dict, current: dict | None = None, customer_id: int | None =
     if adding and "name" not in given:
         p.add("name: required")
 
-    if "country" in given:
-        new["country"] = None if blank("country") else p.check(_lookup, "country", given["country"], "country", cur["country"])
-    elif adding:
-        new["country"] = home_country()
-    country = None if failed("country") else new["country"]
-    country_changed = "country" in given and new["country"] != cur["country"]
-    if not failed("country"):
-        if "state" in given or (country_changed and new["state"]):
-            value = given.get("state", new["state"])
-            if not str(value or "").strip():
-                new["state"] = None
-            elif country is None:
-                p.add("state: needs a country (--country)")
-            else:
-                new["state"] = p.check(_state, value, country, cur["state"])
-        if "postal_code" in given or (country_changed and new["postal_code"]):
-            value = given.get("postal_code", new["postal_code"])
-            new["postal_code"] = None if not str(value or "").strip() else p.check(_postal, value, country, cur["postal_code"])
-        if any(f in given for f in ("postal_code", "city", "state", "country")) and not failed("state", "postal_code", "city"):
-            _agree_with_postal_code(new, given, country, p)
-
+    country = _validate_address(new, given, cur, adding, p, failed)
     if "phone" in given:
         new["phone"] = None if blank("phone") else p.check(canonical_phone, given["phone"], country, "phone")
     if "email" in given:
@@ -309,6 +292,33 @@ def validate(given: dict, current: dict | None = None, customer_id: int | None =
     _apply_type_rules(new, given, p, failed)
     p.raise_any()
     return new
+
+
+def _validate_address(new: dict, given: dict, cur: dict, adding: bool, p: Problems, failed) -> str | None:
+    """Country, state and postal code, each checked against the country; returns the country (None if refused)."""
+    if "country" in given:
+        value = given["country"]
+        new["country"] = p.check(_lookup, "country", value, "country", cur["country"]) if str(value or "").strip() else None
+    elif adding:
+        new["country"] = home_country()
+    if failed("country"):
+        return None  # the state and postal code can't be checked against a country that isn't one
+    country = new["country"]
+    country_changed = "country" in given and country != cur["country"]
+    if "state" in given or (country_changed and new["state"]):
+        value = given.get("state", new["state"])
+        if not str(value or "").strip():
+            new["state"] = None
+        elif country is None:
+            p.add("state: needs a country (--country)")
+        else:
+            new["state"] = p.check(_state, value, country, cur["state"])
+    if "postal_code" in given or (country_changed and new["postal_code"]):
+        value = given.get("postal_code", new["postal_code"])
+        new["postal_code"] = p.check(_postal, value, country, cur["postal_code"]) if str(value or "").strip() else None
+    if any(f in given for f in ("postal_code", "city", "state", "country")) and not failed("state", "postal_code", "city"):
+        _agree_with_postal_code(new, given, country, p)
+    return country
 
 
 def _check_status(value: str, current: str | None, customer_id: int | None) -> None:
@@ -384,9 +394,8 @@ def search_text(form: dict) -> str:
 
 def _columns(form: dict) -> dict:
     plan_id = Plan.get(Plan.code == form["plan"]).id if form["plan"] else None
-    values = {f: form[f] for f in FIELDS if f not in ("tags", "logins", "plan", "start_date", "close_date")}
     return {
-        **values,
+        **{f: form[f] for f in PLAIN_FIELDS},
         "plan": plan_id,
         "start_date": date.fromisoformat(form["start_date"]),
         "close_date": date.fromisoformat(form["close_date"]) if form["close_date"] else None,
@@ -446,9 +455,8 @@ def form(c: Customer) -> dict:
     """The stored customer as a form."""
     tags = [t for (t,) in CustomerTag.select(CustomerTag.tag).where(CustomerTag.customer == c.id).order_by(CustomerTag.tag).tuples()]
     logins = [u for (u,) in Login.select(Login.username).where(Login.customer == c.id).order_by(Login.key).tuples()]
-    values = {f: getattr(c, f) for f in FIELDS if f not in ("tags", "logins", "plan", "start_date", "close_date")}
     return {
-        **values,
+        **{f: getattr(c, f) for f in PLAIN_FIELDS},
         "tags": tags,
         "logins": logins,
         "plan": c.plan.code if c.plan_id else None,
