@@ -28,7 +28,7 @@ Address = _opt("--address", "Street address.")
 City = _opt("--city", "City (filled in from a known postal code).")
 State = _opt("--state", "State of the country: il, US-IL or Illinois.")
 PostalCode = _opt("--postal-code", "Postal code; a known one fills in city and state.")
-Country = _opt("--country", "Country: US or United States [add: the ISP's time zone's country].")
+Country = _opt("--country", "Country: US or United States (add: the ISP's time zone's country).")
 Phone = _opt("--phone", "Phone number in any format; stored as +15555550123.")
 Email = _opt("--email", "Email address.")
 BillingCategory = _opt("--billing-category", "A billing-category code.")
@@ -39,7 +39,7 @@ Tags = Annotated[Optional[list[str]], typer.Option("--tag", help="Commercial tag
 PlanCode = _opt("--plan", "The plan (individual customers; required there).")
 RemoteHost = _opt("--remote-host", "The customer's own host name (individual).")
 Logins = Annotated[Optional[list[str]], typer.Option("--login", help="Login user name (repeatable; on edit the logins become exactly these).")]
-StartDate = _opt("--start-date", "YYYY-MM-DD [add: today].")
+StartDate = _opt("--start-date", "YYYY-MM-DD (add: today).")
 TaxExempt = _opt("--tax-exempt", "Tax-exemption id (commercial).")
 Notes = _opt("--notes", "Free notes.")
 Status = _opt("--status", "active or suspended (closing is 'customer close').")
@@ -142,7 +142,7 @@ def list_(
 def close(
     ctx: typer.Context,
     customer_id: Id,
-    on: Annotated[Optional[str], typer.Option("--date", metavar="YYYY-MM-DD", help="The close date [default: today].")] = None,
+    on: Annotated[Optional[str], typer.Option("--date", metavar="YYYY-MM-DD", help="The close date (default: today).")] = None,
     release_logins: Annotated[bool, typer.Option("--release-logins", help="Free the customer's logins for others.")] = False,
 ) -> None:
     """Close an account: status closed from the close date; history and (unless released) logins stay."""

@@ -14,13 +14,13 @@ app = typer.Typer(help="The plan catalogue: monthly fees, allowances and overage
 Code = Annotated[str, typer.Argument(metavar="CODE", help="Plan code, e.g. basic-40 (stored in lower case).")]
 Money = Optional[str]
 MonthlyFee = Annotated[Money, typer.Option("--monthly-fee", metavar="M", help="Monthly fee, e.g. 19.95.")]
-SetupFee = Annotated[Money, typer.Option("--setup-fee", metavar="M", help="One-time fee in the start month [add: 0.00].")]
+SetupFee = Annotated[Money, typer.Option("--setup-fee", metavar="M", help="One-time fee in the start month (add: 0.00).")]
 Hours = Annotated[Optional[str], typer.Option("--included-hours", metavar="H", help="Hours included a month (fractions allowed; 'none': no time billing).")]
 PerHour = Annotated[Money, typer.Option("--overage-per-hour", metavar="M", help="Price of each hour over the allowance (billed by the minute).")]
 Gigabytes = Annotated[Optional[str], typer.Option("--included-gb", metavar="G", help="GB (10^9 bytes) included a month ('none': no data billing).")]
 PerGb = Annotated[Money, typer.Option("--overage-per-gb", metavar="M", help="Price of each GB over the allowance (billed by the MB).")]
-Taxable = Annotated[Optional[bool], typer.Option("--taxable/--not-taxable", help="Whether fees and overage are taxed [add: taxable].")]
-Effective = Annotated[Optional[str], typer.Option("--effective", metavar="YYYY-MM", help="First month these prices apply [default: this month].")]
+Taxable = Annotated[Optional[bool], typer.Option("--taxable/--not-taxable", help="Whether fees and overage are taxed (add: taxable).")]
+Effective = Annotated[Optional[str], typer.Option("--effective", metavar="YYYY-MM", help="First month these prices apply (default: this month).")]
 
 COLUMNS = ["code", "name", "monthly_fee", "setup_fee", "included_hours", "overage_per_hour", "included_gb",
            "overage_per_gb", "taxable", "effective", "customers"]
@@ -89,7 +89,7 @@ def _word(value) -> str:
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    month: Annotated[Optional[str], typer.Option("--month", metavar="YYYY-MM", help="Show the prices in force that month [default: this month].")] = None,
+    month: Annotated[Optional[str], typer.Option("--month", metavar="YYYY-MM", help="Show the prices in force that month (default: this month).")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Include deactivated plans.")] = False,
     fmt: Annotated[Format, typer.Option("--format")] = Format.table,
 ) -> None:
