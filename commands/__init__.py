@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from wwwtrak.commands import _cli, audit, database, demo, lookup, operator, system
+from wwwtrak.commands import _cli, audit, customer, database, demo, lookup, operator, plan, system
 from wwwtrak.commands import billing, charge, invoice, service, subscription
 
 app = typer.Typer(
@@ -29,7 +29,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    db: Annotated[Optional[str], typer.Option("--db", metavar="PATH_OR_URL", help="Database: a SQLite path or postgresql:// URL [env: WWWTRAK_DB].")] = None,
+    db: Annotated[Optional[str], typer.Option("--db", metavar="PATH_OR_URL", help="Database: a SQLite path or postgresql:// URL (env: WWWTRAK_DB).")] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
 ) -> None:
     """WWWTrak: billing and customer management for Internet service providers."""
@@ -42,26 +42,13 @@ database.register(app)
 app.add_typer(operator.app, name="operator")
 app.add_typer(lookup.app, name="lookup")
 app.add_typer(audit.app, name="audit")
+app.add_typer(customer.app, name="customer")
+app.add_typer(plan.app, name="plan")
 app.add_typer(service.app, name="service")
 app.add_typer(charge.app, name="charge")
 app.add_typer(billing.app, name="billing")
 app.add_typer(invoice.app, name="invoice")
-
-
-def _customer_group() -> typer.Typer:
-    """The ``customer`` group of customer.py (issue 3) when present, else one holding only ``subscribe``."""
-    import importlib.util
-
-    if importlib.util.find_spec("wwwtrak.commands.customer") is not None:
-        from wwwtrak.commands import customer
-
-        return customer.app
-    group = typer.Typer(help="Customers.", no_args_is_help=True)
-    app.add_typer(group, name="customer")
-    return group
-
-
-_customer_group().command("subscribe")(subscription.subscribe)
+customer.app.command("subscribe")(subscription.subscribe)
 
 
 def main() -> None:

@@ -1,8 +1,8 @@
-"""Plans, customers and sessions for billing tests, written straight into the test's database.
+"""Plans, customers and sessions for billing tests.
 
-The customer and usage commands (issues 3 and 4) are built on other branches;
-until they land these helpers stand in for ``plan add``, ``customer add`` and
-``usage import`` by creating the same rows with the models.
+Plans and customers go through the real commands (``plan add``, ``customer
+add``...). Sessions are written straight into the test's database until the
+usage importer (issue 4) lands.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from __future__ import annotations
 import itertools
 import os
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
-from decimal import Decimal
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+from helpers import invoke
 from wwwtrak import db
-from wwwtrak.models import Customer, Login, Plan, PlanPrice, UsageSession
+from wwwtrak.models import UsageSession
 
 CHICAGO = ZoneInfo("America/Chicago")
 _session_ids = itertools.count(1)
@@ -32,36 +32,53 @@ def opened():
         db.close_database()
 
 
-def add_plan(code="basic", name="Basic", monthly_fee="30.00", effective="2000-01", **price) -> int:
-    with opened():
-        plan = Plan.create(code=code, name=name)
-    add_price(plan.id, effective, monthly_fee, **price)
-    return plan.id
+def _ok(*args) -> str:
+    r = invoke(*args)
+    assert r.exit_code == 0, r.stderr
+    return r.stdout
 
 
-def add_price(plan_id: int, effective: str, monthly_fee="30.00", setup_fee="0", included_hours=None, overage_per_hour="0",
+def _price_options(monthly_fee, setup_fee, included_hours, overage_per_hour, included_gb, overage_per_gb, taxable) -> list[str]:
+    options = ["--monthly-fee", monthly_fee, "--setup-fee", setup_fee, "--overage-per-hour", overage_per_hour,
+               "--overage-per-gb", overage_per_gb, "--taxable" if taxable else "--not-taxable"]
+    options += ["--included-hours", "none" if included_hours is None else included_hours]
+    options += ["--included-gb", "none" if included_gb is None else included_gb]
+    return options
+
+
+def add_plan(code="basic", name="Basic", monthly_fee="30.00", effective="2000-01", setup_fee="0", included_hours=None,
+             overage_per_hour="0", included_gb=None, overage_per_gb="0", taxable=True) -> str:
+    """``plan add``; returns the plan code."""
+    _ok("plan", "add", code, "--name", name, "--effective", effective,
+        *_price_options(monthly_fee, setup_fee, included_hours, overage_per_hour, included_gb, overage_per_gb, taxable))
+    return code
+
+
+def add_price(plan: str, effective: str, monthly_fee="30.00", setup_fee="0", included_hours=None, overage_per_hour="0",
               included_gb=None, overage_per_gb="0", taxable=True) -> None:
-    with opened():
-        PlanPrice.create(
-            plan=plan_id, effective=effective, monthly_fee=Decimal(monthly_fee), setup_fee=Decimal(setup_fee),
-            included_seconds=None if included_hours is None else int(Decimal(included_hours) * 3600),
-            overage_per_hour=Decimal(overage_per_hour),
-            included_bytes=None if included_gb is None else int(Decimal(included_gb) * 10**9),
-            overage_per_gb=Decimal(overage_per_gb), taxable=taxable,
-        )
+    """``plan edit --effective``: new prices from a month on."""
+    _ok("plan", "edit", plan, "--effective", effective,
+        *_price_options(monthly_fee, setup_fee, included_hours, overage_per_hour, included_gb, overage_per_gb, taxable))
 
 
 def add_customer(name="Alice Smith", start="2026-01-01", plan=None, close=None, state="US-IL", country="US",
                  payment_terms=None, tax_exempt=None, logins=(), **fields) -> int:
-    with opened():
-        c = Customer.create(
-            type=fields.pop("type", "individual"), name=name, start_date=date.fromisoformat(start), plan=plan,
-            close_date=None if close is None else date.fromisoformat(close), status="closed" if close else "active",
-            state=state, country=country, payment_terms=payment_terms, tax_exempt=tax_exempt, **fields,
-        )
-        for login in logins:
-            Login.create(customer=c.id, username=login, key=login.casefold())
-    return c.id
+    """``customer add`` (an individual on ``plan``, else a commercial customer) and ``customer close``; the account number."""
+    kind = fields.pop("type", "individual" if plan else "commercial")
+    args = ["customer", "add", "--type", kind, "--name", name, "--start-date", start, "--state", state, "--country", country]
+    if kind == "commercial":
+        args += ["--company", fields.pop("company", name), "--contact", fields.pop("contact", name)]
+    for option, value in (("--plan", plan), ("--payment-terms", payment_terms), ("--tax-exempt", tax_exempt)):
+        if value is not None:
+            args += [option, value]
+    for login in logins:
+        args += ["--login", login]
+    for key, value in fields.items():
+        args += [f"--{key.replace('_', '-')}", value]
+    customer_id = int(_ok(*args).split()[2])
+    if close is not None:
+        _ok("customer", "close", customer_id, "--date", close)
+    return customer_id
 
 
 def local(text: str) -> datetime:
@@ -82,10 +99,9 @@ def add_session(customer_id: int | None, stop: str | datetime, seconds: int = 0,
     return s.id
 
 
-def link_sessions(login: str, customer_id: int) -> None:
-    """Give a login's unmatched sessions to a customer, as linking a login later does."""
-    with opened():
-        UsageSession.update(customer=customer_id).where(UsageSession.login_key == login.casefold()).execute()
+def link_login(customer_id: int, login: str) -> None:
+    """``customer login add``: the login's unmatched sessions become the customer's."""
+    _ok("customer", "login", "add", customer_id, login)
 
 
 def dump() -> str:
@@ -100,8 +116,6 @@ def dump() -> str:
 
 def bill(month: str, *options: str) -> dict:
     """Run month-end for ``month`` through the CLI; its JSON summary."""
-    from helpers import invoke
-
     r = invoke("billing", "run-month", "--month", month, "--format", "json", *options)
     assert r.exit_code == 0, r.stderr
     return r.json
@@ -109,8 +123,6 @@ def bill(month: str, *options: str) -> dict:
 
 def invoices(*options: str) -> list[dict]:
     """``invoice list --format json`` with the options given."""
-    from helpers import invoke
-
     r = invoke("invoice", "list", "--format", "json", *options)
     assert r.exit_code == 0, r.stderr
     return r.json

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from billing_fixtures import add_customer, add_plan, add_price, add_session, bill, invoices, lines, link_sessions
+from billing_fixtures import add_customer, add_plan, add_price, add_session, bill, invoices, lines, link_login
 from helpers import invoke
 
 
@@ -220,7 +220,7 @@ def test_late_records_are_billed_once_as_a_difference_naming_their_month(cli):
     # after October was billed: a late detail file for bob, and carol's login linked to her
     add_session(bob, "2026-10-20T10:00:00", seconds=1800, login="bob")
     add_session(None, "2026-10-21T10:00:00", seconds=5400, login="carol")
-    link_sessions("carol", carol)
+    link_login(carol, "carol")
     bill("2026-11")
     (nov,) = invoices("--customer", str(bob), "--month", "2026-11")
     assert [(ln["description"], ln["amount"]) for ln in nov["lines"]] == [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wwwtrak import auth, db, instance, lookups
+from wwwtrak import auth, db, demo_data, instance, lookups
 from wwwtrak.audit import Actor
 
 
@@ -28,6 +28,7 @@ def build(db_path: str, credentials, customers: int = 36) -> list[tuple[str, str
     ]
     counts = lookups.kind_counts()
     sections.append(("Lookup lists", _table([[k, a] for k, (a, _t) in counts.items()], ["kind", "active codes"])))
+    sections.extend(demo_data.build(actor, customers))
     from wwwtrak.billing.demo import month_end
 
     sections.extend(month_end(actor))
