@@ -163,6 +163,12 @@ def test_invoice_show_json_has_the_contract_keys(cli):
     }
 
 
+def test_customer_show_gives_the_balance_of_the_invoices(cli):
+    a, b = _two_invoices()
+    assert invoke("customer", "show", a, "--format", "json").json["balance"] == "63.76"
+    assert invoke("customer", "show", b, "--format", "json").json["balance"] == "15.94"
+
+
 def test_invoice_show_renders_a_statement(cli):
     _two_invoices()
     r = invoke("invoice", "show", "2")

@@ -547,8 +547,10 @@ def close(actor: Actor, customer_id: int, on: date | None = None, release_logins
 
 
 def balance(customer_id: int) -> Decimal:
-    """What the customer owes (negative: credit). 0.00 until billing exists."""
-    return Decimal("0.00")
+    """What the customer owes (negative: credit)."""
+    from wwwtrak.billing.balances import customer_balance
+
+    return customer_balance(customer_id)
 
 
 def show(customer_id: int, recent: int = 10) -> dict:

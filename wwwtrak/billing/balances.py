@@ -85,3 +85,9 @@ def invoice_balances(customers=None) -> dict[int, Decimal]:
     if customers is not None:
         query = query.where(Invoice.customer.in_(customers))
     return open_balances(_billed(query), paid_before(None, customers))
+
+
+def customer_balance(customer_id: int) -> Decimal:
+    """What the customer owes today: all invoiced less all paid or credited (negative: a credit)."""
+    invoiced = sum((r.total for r in _billed(Invoice.select().where(Invoice.customer == customer_id))), ZERO)
+    return invoiced - paid_before(None, [customer_id]).get(customer_id, ZERO)

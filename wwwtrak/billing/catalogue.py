@@ -10,11 +10,11 @@ import difflib
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from wwwtrak import audit, clock, instance
+from wwwtrak import audit, clock, customers, instance
 from wwwtrak.audit import Actor
 from wwwtrak.db import atomic
 from wwwtrak.errors import Conflict, InvalidInput, NotFound
-from wwwtrak.models import BillingRun, Charge, Customer, Service, Subscription
+from wwwtrak.models import BillingRun, Charge, Service, Subscription
 from wwwtrak.money import parse_money
 from wwwtrak.period import Period
 
@@ -60,13 +60,6 @@ def service(code: str) -> Service:
         close = difflib.get_close_matches((code or "").casefold(), [k for (k,) in Service.select(Service.key).tuples()], n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else "; see 'wwwtrak service list'"
         raise NotFound(f"service {code!r} does not exist{hint}")
-    return found
-
-
-def customer(customer_id: int) -> Customer:
-    found = Customer.get_or_none(Customer.id == customer_id)
-    if found is None:
-        raise NotFound(f"customer {customer_id} does not exist")
     return found
 
 
@@ -116,7 +109,7 @@ def subscribe(
     if last is not None and last < first:
         raise InvalidInput(f"--end: {last} is before the start {first}")
     with atomic():
-        c = customer(customer_id)
+        c = customers.get(customer_id)
         svc = service(service_code)
         if c.close_date is not None and first > c.close_date:
             raise InvalidInput(f"--start: {first} is after customer {c.id} closed ({c.close_date})")
@@ -142,7 +135,7 @@ def add_charge(actor: Actor, customer_id: int, amount: str, description: str, da
         raise InvalidInput("--description: must not be empty")
     when = _day(day, "--date")
     with atomic():
-        c = customer(customer_id)
+        c = customers.get(customer_id)
         _refuse_billed("--date", when, Period.of(when), Period.of(when), "charge")
         charge = Charge.create(customer=c.id, date=when, amount=value, description=description.strip(), taxable=taxable, created_at=clock.now_utc())
         audit.record(actor, f"customer {c.id}", {"charge": [None, {"id": charge.id, "amount": str(value), "date": str(when), "description": charge.description, "taxable": taxable}]})

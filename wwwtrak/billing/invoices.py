@@ -8,7 +8,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Iterator
 
-from wwwtrak.billing import balances, catalogue
+from wwwtrak import customers
+from wwwtrak.billing import balances
 from wwwtrak.errors import NotFound
 from wwwtrak.models import Customer, Invoice, InvoiceLine
 from wwwtrak.money import fmt
@@ -94,7 +95,7 @@ def list_invoices(customer_id: int | None = None, month: str | None = None, with
     """Invoices in number order, for one customer and/or one month."""
     query = Invoice.select()
     if customer_id is not None:
-        query = query.where(Invoice.customer == catalogue.customer(customer_id).id)
+        query = query.where(Invoice.customer == customers.get(customer_id).id)
     if month is not None:
         query = query.where(Invoice.period == str(Period.parse(month, "--month")))
     return _statements(query, with_lines)
