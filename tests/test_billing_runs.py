@@ -122,3 +122,19 @@ def test_a_run_killed_mid_way_leaves_nothing_and_the_next_run_bills_in_full(mont
     again = bill("2026-11")
     assert (again["invoices"], again["total"]) == (3, "51.01")
     assert [i["number"] for i in invoices()] == [1, 2, 3]
+
+
+def test_a_charge_added_during_the_run_waits_and_is_refused(month, isolated):
+    hold = isolated / "hold"
+    run = _start({"WWWTRAK_TEST_HOLD_BILLING": str(hold)})
+    _wait_for(hold, run)
+    charge = subprocess.Popen(
+        [sys.executable, "-m", "wwwtrak", "charge", "add", str(month[0]), "9.00", "--description", "Late call", "--date", "2026-11-30"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    time.sleep(0.5)
+    assert charge.poll() is None  # waits for the run instead of slipping into the month it is billing
+    hold.unlink()
+    assert run.wait(timeout=60) == 0
+    _, err = charge.communicate(timeout=60)
+    assert (charge.returncode, err) == (1, "error: --date: 2026-11-30 is in 2026-11, which is already billed; date the charge in an open month\n")
