@@ -13,7 +13,9 @@ from decimal import Decimal
 from typing import Iterable, Mapping, NamedTuple
 
 from wwwtrak.billing.engine import OpenInvoice
+from wwwtrak.billing.rows import as_date, raw
 from wwwtrak.models import Invoice
+from wwwtrak.money import from_cents
 
 ZERO = Decimal("0.00")
 
@@ -65,7 +67,7 @@ def payments_received(customer_id: int, start: date, end: date) -> Decimal:
 
 def _billed(query) -> list[Billed]:
     q = query.select(Invoice.customer, Invoice.number, Invoice.issue_date, Invoice.due_date, Invoice.total)
-    return [Billed(*row) for row in q.tuples()]
+    return [Billed(cid, number, as_date(issued), as_date(due), from_cents(total)) for cid, number, issued, due, total in raw(q)]
 
 
 def open_before(day: date) -> dict[int, list[OpenInvoice]]:

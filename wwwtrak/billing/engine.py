@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import Callable, Mapping, Sequence
 
 from wwwtrak.billing import rules
@@ -198,17 +199,17 @@ class MonthBill:
     invoices: tuple[DraftInvoice, ...]
     usage: tuple[UsageRecord, ...]
 
-    @property
+    @cached_property
     def subtotal(self) -> Decimal:
         return sum((i.subtotal for i in self.invoices), ZERO)
 
-    @property
+    @cached_property
     def tax(self) -> Decimal:
         return sum((i.tax for i in self.invoices), ZERO)
 
     @property
     def total(self) -> Decimal:
-        return sum((i.total for i in self.invoices), ZERO)
+        return self.subtotal + self.tax
 
 
 # --- the engine -----------------------------------------------------------------------

@@ -40,8 +40,13 @@ def money(cents_: int) -> Decimal:
     return Decimal(cents_).scaleb(-2)
 
 
+_POWERS_OF_TEN = {10**k: Decimal(10**k) for k in range(7)}
+
+
 def times(amount: Decimal, numerator: int, denominator: int = 1) -> Decimal:
     """``amount × numerator / denominator`` rounded half-up to the cent, computed exactly."""
+    if denominator in _POWERS_OF_TEN:  # dividing by a power of ten is exact in Decimal
+        return round_cents(amount * numerator / _POWERS_OF_TEN[denominator])
     n, d = amount.as_integer_ratio()
     return money(_half_up(n * numerator * 100, d * denominator))
 

@@ -13,7 +13,7 @@ import time
 from collections import defaultdict
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Callable
@@ -23,6 +23,7 @@ from peewee import fn
 from wwwtrak import audit, clock, db, instance
 from wwwtrak.audit import Actor
 from wwwtrak.billing import balances, engine
+from wwwtrak.billing.rows import as_date, raw
 from wwwtrak.billing.rules import cents
 from wwwtrak.billing.engine import DraftInvoice, MonthBill, MonthFacts
 from wwwtrak.errors import InvalidInput
@@ -228,24 +229,14 @@ def load_facts(period: Period, zone) -> MonthFacts:
     )
 
 
-def _rows(query) -> list[tuple]:
-    """A query's raw rows, without Peewee's per-value conversion (month-end reads 100,000s of rows)."""
-    return database.execute_sql(*query.sql()).fetchall()
-
-
-def _date(value) -> date | None:
-    """A date column's value: SQLite gives text, PostgreSQL a date."""
-    return value if value is None or isinstance(value, date) else date.fromisoformat(value)
-
-
 def _accounts() -> list[engine.Account]:
     q = Customer.select(
         Customer.id, Customer.start_date, Customer.close_date, Customer.plan, Customer.country,
         Customer.state, Customer.payment_terms, Customer.tax_exempt,
     ).order_by(Customer.id)
     return [
-        engine.Account(cid, _date(start), _date(close), plan, country, state, terms.casefold() if terms else None, bool(exempt))
-        for cid, start, close, plan, country, state, terms, exempt in _rows(q)
+        engine.Account(cid, as_date(start), as_date(close), plan, country, state, terms.casefold() if terms else None, bool(exempt))
+        for cid, start, close, plan, country, state, terms, exempt in raw(q)
     ]
 
 
@@ -296,7 +287,7 @@ def usage_totals(start: datetime, end: datetime) -> dict[int, engine.Usage]:
         .where(s.customer.is_null(False) & (s.stop >= start) & (s.stop < end))
         .group_by(s.customer)
     )
-    return {cid: engine.Usage(int(sec), int(nbytes)) for cid, sec, nbytes in _rows(q)}
+    return {cid: engine.Usage(int(sec), int(nbytes)) for cid, sec, nbytes in raw(q)}
 
 
 # Earlier billed months whose sessions no longer add up to what was billed: the
@@ -362,9 +353,10 @@ def _save(actor: Actor, period: Period, zone, bill: MonthBill, first: int) -> Bi
         last_number=first + n - 1 if n else None, subtotal=bill.subtotal, tax=bill.tax, total=bill.total,
     )
     numbers = {inv.customer_id: number for number, inv in zip(range(first, first + n), bill.invoices)}
+    percents = {p: format(p.normalize(), "f") for p in {inv.tax_percent for inv in bill.invoices}}
     invoice_rows = [
         (number, run.id, inv.customer_id, inv.period, inv.issue_date.isoformat(), inv.due_date.isoformat(), cents(inv.subtotal),
-         format(inv.tax_percent.normalize(), "f"), cents(inv.tax), cents(inv.total), cents(inv.previous_balance))
+         percents[inv.tax_percent], cents(inv.tax), cents(inv.total), cents(inv.previous_balance))
         for inv, number in ((inv, numbers[inv.customer_id]) for inv in bill.invoices)
     ]
     line_rows = [
