@@ -65,9 +65,6 @@ def service(code: str) -> Service:
 
 def _refuse_billed(field: str, day: date, first: Period, last: Period | None, what: str) -> None:
     """Refuse a date whose months (``first`` to ``last``, open-ended when None) include a billed month."""
-    from wwwtrak.billing.runner import lock_runs
-
-    lock_runs(exclusive=False)  # a run in progress finishes first, so its month is seen as billed
     q = BillingRun.select(BillingRun.month).where(BillingRun.month >= str(first)).order_by(BillingRun.month)
     if last is not None:
         q = q.where(BillingRun.month <= str(last))

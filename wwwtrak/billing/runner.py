@@ -1,9 +1,10 @@
 """Month-end: load a month's facts with a fixed number of set-based queries, bill, save in one transaction.
 
 The runner owns what the engine must not know: the database, the lock, the
-clock and the dry run. A real run is one ``BEGIN IMMEDIATE`` transaction, so
-two runs started at once serialize and the second finds the month billed; a
-run that fails or is killed leaves nothing behind.
+clock and the dry run. A real run is one writing transaction (``db.atomic``:
+BEGIN IMMEDIATE on SQLite, the writers' advisory lock on PostgreSQL), so two
+runs started at once serialize and the second finds the month billed; a run
+that fails or is killed leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -108,8 +109,7 @@ def run_month(actor: Actor, month: str | None = None, dry_run: bool = False, pro
             bill = _bill(period, zone, progress)
             first = _next_number()
         return _result(period, True, bill, first)
-    with _long_lock_wait(), db.atomic():  # BEGIN IMMEDIATE: a second run waits here
-        lock_runs()
+    with _long_lock_wait(), db.atomic():  # serialized with every writer: a second run waits here
         done = _summary(period)
         if done is not None:
             return _already(period, dry_run, done)
@@ -137,17 +137,6 @@ def _already(period: Period, dry_run: bool, done: RunSummary) -> RunResult:
 def _result(period: Period, dry_run: bool, bill: MonthBill, first: int) -> RunResult:
     numbered = tuple(zip(range(first, first + len(bill.invoices)), bill.invoices))
     return RunResult(str(period), dry_run, numbered, bill.subtotal, bill.tax, bill.total)
-
-
-def lock_runs(exclusive: bool = True) -> None:
-    """Serialize month-end with itself (exclusive) and with changes dated in a month (shared).
-
-    SQLite's BEGIN IMMEDIATE already serializes every writer; PostgreSQL needs
-    the table lock, taken at the start of the transaction.
-    """
-    if db.is_postgres_db(database.obj):
-        mode = "SHARE ROW EXCLUSIVE" if exclusive else "SHARE"
-        database.execute_sql(f"LOCK TABLE billing_run IN {mode} MODE")
 
 
 def _snapshot() -> None:
