@@ -211,7 +211,7 @@ def load_facts(period: Period, zone) -> MonthFacts:
         subscriptions=_subscriptions(period),
         charges=_charges(period),
         usage=usage_totals(start, end),
-        late_usage=_late_usage(period, plans),
+        late_usage=_late_usage(period, start, plans),
         open_invoices=balances.open_before(period.next_first_day),
         tax_rates=_tax_rates(),
         terms=_terms(),
@@ -280,14 +280,16 @@ def usage_totals(start: datetime, end: datetime) -> dict[int, engine.Usage]:
 
 
 # Earlier billed months whose sessions no longer add up to what was billed: the
-# sessions now (joined to each run's bounds) against the BilledUsage rows.
+# sessions now (each put in the billed month its stop falls in) against the
+# BilledUsage rows. One pass over the sessions before the month, whatever the
+# number of billed months (usage_session has no index on stop alone).
 _LATE_USAGE_SQL = """
 SELECT customer_id, month, SUM(ns), SUM(nb), SUM(bs), SUM(bb), SUM(bt), SUM(bd), SUM(nrows), MAX(plan_id)
 FROM (
     SELECT s.customer_id AS customer_id, r.month AS month, s.seconds AS ns, s.bytes_in + s.bytes_out AS nb,
            0 AS bs, 0 AS bb, 0 AS bt, 0 AS bd, 0 AS nrows, NULL AS plan_id
-    FROM billing_run AS r JOIN usage_session AS s ON s.stop >= r.start_utc AND s.stop < r.end_utc
-    WHERE r.month < ? AND s.customer_id IS NOT NULL
+    FROM usage_session AS s CROSS JOIN billing_run AS r
+    WHERE s.stop < ? AND s.customer_id IS NOT NULL AND s.stop >= r.start_utc AND s.stop < r.end_utc AND r.month < ?
     UNION ALL
     SELECT customer_id, month, 0, 0, seconds, bytes, time_amount, data_amount, 1, plan_id
     FROM billed_usage WHERE month < ?
@@ -297,9 +299,10 @@ HAVING SUM(ns) != SUM(bs) OR SUM(nb) != SUM(bb)
 """
 
 
-def _late_usage(period: Period, plans: dict[int, int | None]) -> dict[int, list[engine.BilledMonth]]:
+def _late_usage(period: Period, start: datetime, plans: dict[int, int | None]) -> dict[int, list[engine.BilledMonth]]:
     out: dict[int, list[engine.BilledMonth]] = defaultdict(list)
-    cursor = database.execute_sql(_LATE_USAGE_SQL.replace("?", database.obj.param), (str(period), str(period)))
+    params = (int(start.timestamp()), str(period), str(period))
+    cursor = database.execute_sql(_LATE_USAGE_SQL.replace("?", database.obj.param), params)
     for cid, month, ns, nb, bs, bb, bt, bd, nrows, plan in cursor.fetchall():
         out[cid].append(
             engine.BilledMonth(
