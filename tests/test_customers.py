@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers import db_snapshot, invoke, login_as, switch_to_root
+from helpers import db_snapshot, invoke, login_as, sql, switch_to_root
 
 ADD = ("customer", "add")
 ANN = (*ADD, "--type", "individual", "--name", "Ann Smith", "--plan", "basic")
@@ -50,13 +49,7 @@ def _ids(*args):
 
 
 def _sql(isolated, query, *params):
-    con = sqlite3.connect(isolated / "wwwtrak.db")
-    try:
-        rows = con.execute(query, params).fetchall()
-        con.commit()
-        return rows
-    finally:
-        con.close()
+    return [tuple(r) for r in sql(query, *params)]
 
 
 # --- add ---------------------------------------------------------------------------
