@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from wwwtrak.commands import _cli, audit, demo, lookup, operator, system
+from wwwtrak.commands import _cli, audit, demo, lookup, operator, system, usage
 
 app = typer.Typer(
     cls=_cli.WwwtrakGroup,
@@ -40,6 +40,7 @@ app.command("demo")(demo.demo)
 app.add_typer(operator.app, name="operator")
 app.add_typer(lookup.app, name="lookup")
 app.add_typer(audit.app, name="audit")
+app.add_typer(usage.app, name="usage")
 
 
 def main() -> None:

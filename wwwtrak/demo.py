@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from wwwtrak import auth, db, instance, lookups
 from wwwtrak.audit import Actor
+from wwwtrak.usage.demo import generate_usage
 
 
 def _table(rows: list[list], headers: list[str]) -> str:
@@ -26,6 +27,8 @@ def build(db_path: str, customers: int = 36) -> list[tuple[str, str]]:
         ("PC types", _table([[r.code, r.label] for r in lookups.list_codes("pc-type")], ["code", "label"])),
         ("Tax rates", _table([[r.code, r.attrs["country"], r.attrs.get("state", ""), r.attrs["percent"]] for r in lookups.list_codes("tax-rate")], ["code", "country", "state", "percent"])),
     ]
+    usage = generate_usage(actor)  # after the customers: their logins get sessions
+    sections.append(("Usage", _table(usage, ["month", "sessions", "hours", "GB", "unmatched sessions"])))
     counts = lookups.kind_counts()
     sections.append(("Lookup lists", _table([[k, a] for k, (a, _t) in counts.items()], ["kind", "active codes"])))
     db.close_database()

@@ -1,0 +1,50 @@
+"""WWWTrak's own simple CSV layout, one row per session:
+
+    login,start,stop,seconds,bytes_in,bytes_out,session_id,nas
+
+Times are ISO 8601 (no offset: the ISP's zone) or epoch seconds; ``stop`` is
+empty for a session still open; ``seconds`` may be empty (then stop - start);
+``nas`` may be empty. Columns may come in any order; others are ignored.
+"""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from typing import Iterable, Iterator
+
+from wwwtrak.usage.records import Malformed, Record, Reject, count, normalize, session_record, table_rows, timestamp
+
+COLUMNS = ["login", "start", "stop", "seconds", "bytes_in", "bytes_out", "session_id", "nas"]
+
+
+def parse(lines: Iterable[str], *, zone: tzinfo, login_attribute: str | None = None) -> Iterator[Record | Reject]:
+    """Records and rejects of a file in our CSV layout, one per row."""
+    required = [c for c in COLUMNS if not (login_attribute and c == "login")] + ([login_attribute] if login_attribute else [])
+    login_column = normalize(login_attribute or "login")
+    for first, text, row, error in table_rows(lines, required, "csv"):
+        if error is None:
+            try:
+                yield _record(first, row, zone, login_column, login_attribute or "login")
+                continue
+            except Malformed as e:
+                error = str(e)
+        yield Reject(first, error, text)
+
+
+def _record(first: int, row: dict[str, str], zone: tzinfo, login_column: str, login_name: str) -> Record:
+    start = row["start"].strip()
+    stop = row["stop"].strip()
+    secs = row["seconds"].strip()
+    return session_record(
+        first,
+        login=row[login_column].strip(),
+        login_name=login_name,
+        session_id=row["sessionid"].strip(),
+        nas=row["nas"].strip(),
+        start=timestamp(start, zone, "start"),
+        stop=timestamp(stop, zone, "stop") if stop else None,
+        updated=None,
+        secs=count(secs, "seconds") if secs else None,
+        bytes_in=count(row["bytesin"].strip(), "bytes_in"),
+        bytes_out=count(row["bytesout"].strip(), "bytes_out"),
+    )
