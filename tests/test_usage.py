@@ -767,3 +767,37 @@ def test_import_order_does_not_change_the_final_sessions(isolated, history, rnd,
         rnd.shuffle(shuffled)
         files = [shuffled[i::nfiles] for i in range(nfiles)]
         assert _import_in_files(Path(tmp) / "shuffled", files) == in_order == expected
+
+
+# --- golden files: each input beside what it must become (WWWTRAK_REGENERATE=1 rewrites them, on purpose) ---
+
+
+@pytest.mark.parametrize("name", ["mixed.detail", "radacct.csv", "sessions.csv"])
+def test_golden_imports(cli, tmp_path, monkeypatch, name):
+    monkeypatch.chdir(FIXTURES)
+    rejects = tmp_path / "rejects.txt"
+    summary = imp(name, "--rejects", str(rejects))
+    summary["files"][0].pop("rejects_file")
+    got = {"summary": summary, "sessions": sessions(), "rejects": rejects.read_text().splitlines()}
+    expected_file = FIXTURES / (name + ".expected.json")
+    if os.environ.get("WWWTRAK_REGENERATE") == "1":
+        expected_file.write_text(json.dumps(got, indent=2) + "\n")
+    assert got == json.loads(expected_file.read_text())
+
+
+def test_big_inputs_are_parsed_in_a_second_process_with_the_same_outcome(cli, tmp_path, monkeypatch):
+    from wwwtrak.usage import pipeline
+
+    monkeypatch.setattr(pipeline, "PARALLEL_FROM", 0)
+    monkeypatch.chdir(FIXTURES)
+    rejects = tmp_path / "rejects.txt"
+    summary = imp("mixed.detail", "--rejects", str(rejects))
+    summary["files"][0].pop("rejects_file")
+    expected = json.loads((FIXTURES / "mixed.detail.expected.json").read_text())
+    assert (summary, sessions(), rejects.read_text().splitlines()) == (expected["summary"], expected["sessions"], expected["rejects"])
+    text = (FIXTURES / "mixed.detail").read_bytes()
+    import hashlib
+
+    assert query(tmp_path, "SELECT size, sha256 FROM usage_import") == [(len(text), hashlib.sha256(text).hexdigest())]
+    r = invoke("usage", "import", "mixed.detail", "--from", "csv")  # an error in the child reaches the user
+    assert r.exit_code == 1 and r.stderr.startswith("error: mixed.detail: line 1: not a csv header: missing login")

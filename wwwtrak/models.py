@@ -207,17 +207,18 @@ class UsageSession(BaseModel):
     session_id = CharField()  # Acct-Unique-Session-Id when present, else Acct-Session-Id
     login = CharField()  # as the records spell it
     login_key = CharField(index=True)  # case-folded login, matched against Login.key
-    customer = ForeignKeyField(Customer, null=True, backref="sessions")  # None: unmatched login
+    customer = ForeignKeyField(Customer, null=True, backref="sessions", index=False)  # None: unmatched login
     start = TimestampField()
     start_known = BooleanField(default=False)  # from a Start record (else stop - session time)
-    stop = TimestampField(null=True, index=True)  # None: still open
+    stop = TimestampField(null=True)  # None: still open
     last_event = TimestampField()  # time of the record the counters come from
     seconds = BigIntegerField(default=0)
     bytes_in = BigIntegerField(default=0)  # octets + gigawords * 2**32
     bytes_out = BigIntegerField(default=0)
-    usage_import = ForeignKeyField(UsageImport, null=True)  # the import that last changed it
+    usage_import = ForeignKeyField(UsageImport, null=True, index=False)  # the import that last changed it
 
     class Meta:
+        # Few indexes on purpose: each one slows every import. Billing reads by (customer, stop).
         indexes = ((("session_id", "nas"), False), (("customer", "stop"), False))
 
 

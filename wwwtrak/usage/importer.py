@@ -22,8 +22,10 @@ sessions with one ``executemany`` insert and changed ones with one update.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence, TextIO
@@ -34,13 +36,13 @@ from wwwtrak.db import atomic, bulk_insert
 from wwwtrak.errors import InvalidInput
 from wwwtrak.models import UsageImport, UsageSession, database
 from wwwtrak.usage import detail, plaincsv, radacct
+from wwwtrak.usage.pipeline import Feed
 from wwwtrak.usage.records import INTERIM, NAS_RESTART, REJECT, START, STOP, BadHeader, Record, Reject
 from wwwtrak.usage.source import FORMATS, Source, disk_size
 
 PARSERS = {"detail": detail.parse, "radacct": radacct.parse, "csv": plaincsv.parse}
 BATCH_SIZE = 5000
 TOLERANCE = 300  # seconds a record's implied start may differ from its session's (delays, clock skew)
-_IN_CHUNK = 500  # keys per IN (...) query
 
 COUNTS = ("read", "imported", "updated", "duplicates", "skipped", "rejected", "unmatched")
 
@@ -106,20 +108,31 @@ def import_files(actor: Actor, paths: Sequence[str], fmt: str = "auto", rejects:
     result = ImportResult()
     done = _Progress(progress)
     try:
-        for path in paths:
-            source = Source(path)
-            try:
-                kind = fmt if fmt != "auto" else source.detect()
-                if kind is None:
-                    raise InvalidInput(f"{source.name}: cannot tell the format (detail, radacct or csv); name it with --from")
-                result.files.append(_import_one(actor, source, kind, zone, login_attribute, sink, done))
-            finally:
-                source.close()
+        with _big_cache():
+            for path in paths:
+                source = Source(path)
+                try:
+                    kind = fmt if fmt != "auto" else source.detect()
+                    if kind is None:
+                        raise InvalidInput(f"{source.name}: cannot tell the format (detail, radacct or csv); name it with --from")
+                    result.files.append(_import_one(actor, source, kind, zone, login_attribute, sink, done, result))
+                finally:
+                    source.close()
     finally:
         sink.close()
-    ids = [f.import_id for f in result.files]
-    result.unmatched = _unmatched(ids)
     return result
+
+
+@contextmanager
+def _big_cache():
+    """A 64 MiB page cache while importing: index pages stay in memory instead of spilling."""
+    db = database.obj
+    (before,) = db.execute_sql("PRAGMA cache_size").fetchone()
+    db.execute_sql("PRAGMA cache_size = -65536")
+    try:
+        yield
+    finally:
+        db.execute_sql(f"PRAGMA cache_size = {int(before)}")
 
 
 def _check_inputs(paths: list[str], fmt: str) -> None:
@@ -203,30 +216,34 @@ def _private_text_file(path: Path) -> TextIO:
     return open(fd, "w", encoding="utf-8", errors="surrogateescape", newline="\n")
 
 
-def _import_one(actor: Actor, source: Source, fmt: str, zone, login_attribute, sink: _Rejects, done: _Progress) -> FileResult:
+def _import_one(actor: Actor, source: Source, fmt: str, zone, login_attribute, sink: _Rejects, done: _Progress,
+                whole: ImportResult) -> FileResult:
     """One input in one transaction: its sessions and its UsageImport row, or nothing of it."""
     with atomic():
         row = UsageImport.create(file_name=source.name, size=0, sha256="", format=fmt, operator=actor.id, at=clock.now_utc())
         result = FileResult(source.name, fmt, row.id)
         rejects = sink.writer(row.id)
         try:
-            records = PARSERS[fmt](source.lines(), zone=zone, login_attribute=login_attribute)
-            Resolver(row.id, result).run(records, lambda item: rejects.write(source.name, item),
-                                         lambda n: done(source.name, n, source.position()))
+            feed = Feed(PARSERS[fmt], source, zone=zone, login_attribute=login_attribute)
+            resolver = Resolver(row.id, result, {f.import_id for f in whole.files})
+            resolver.run(feed, lambda item: rejects.write(source.name, item),
+                         lambda n: done(source.name, n, feed.position()))
         except BadHeader as e:
             raise InvalidInput(f"{source.name}: {e}") from None
+        except (OSError, EOFError) as e:
+            raise InvalidInput(f"{source.name}: cannot read: {e}") from None
         finally:
             rejects.close()
         result.rejects_file = rejects.path if rejects.used else None
-        result.unmatched = _unmatched([row.id])
-        UsageImport.update(size=source.size, sha256=source.sha256, rejects_file=result.rejects_file,
+        UsageImport.update(size=feed.size, sha256=feed.sha256, rejects_file=result.rejects_file,
                            **result.counts()).where(UsageImport.id == row.id).execute()
         audit.record(actor, f"usage import {row.id}", {
-            "file": [None, source.name], "format": [None, fmt], "sha256": [None, source.sha256],
+            "file": [None, source.name], "format": [None, fmt], "sha256": [None, feed.sha256],
             **{k: [None, v] for k, v in result.counts().items()},
         }, command="usage import")
     done.records += result.read
-    done.bytes_before += source.position()
+    done.bytes_before += feed.position()
+    whole.unmatched += resolver.new_unmatched
     return result
 
 
@@ -236,18 +253,10 @@ def import_records(actor: Actor, name: str, records: Iterable[Record]) -> FileRe
         row = UsageImport.create(file_name=name, size=0, sha256="", format="generated", operator=actor.id, at=clock.now_utc())
         result = FileResult(name, "generated", row.id)
         Resolver(row.id, result).run(records, lambda item: None, lambda n: None)
-        result.unmatched = _unmatched([row.id])
         UsageImport.update(**result.counts()).where(UsageImport.id == row.id).execute()
         audit.record(actor, f"usage import {row.id}", {"file": [None, name], **{k: [None, v] for k, v in result.counts().items()}},
                      command="usage import")
     return result
-
-
-def _unmatched(import_ids: list[int]) -> int:
-    """Sessions last changed by these imports whose login no customer holds."""
-    if not import_ids:
-        return 0
-    return (UsageSession.select().where(UsageSession.usage_import.in_(import_ids) & UsageSession.customer.is_null()).count())
 
 
 # --- matching and merging -------------------------------------------------------------------------
@@ -255,12 +264,14 @@ def _unmatched(import_ids: list[int]) -> int:
 
 class _Session:
     __slots__ = ("id", "nas", "session_id", "login", "login_key", "customer", "start", "start_known",
-                 "stop", "last", "seconds", "bytes_in", "bytes_out", "dirty")
+                 "stop", "last", "seconds", "bytes_in", "bytes_out", "import_id", "dirty")
 
 
 _COLUMNS = ["nas", "session_id", "login", "login_key", "customer_id", "start", "start_known", "stop",
-            "last_event", "seconds", "bytes_in", "bytes_out"]
-_SELECT = f"SELECT id, {', '.join(_COLUMNS)} FROM usage_session WHERE session_id IN "
+            "last_event", "seconds", "bytes_in", "bytes_out", "usage_import_id"]
+# One JSON array parameter instead of thousands of "?": no limit on variables, one statement per batch.
+_SELECT = f"SELECT id, {', '.join(_COLUMNS)} FROM usage_session WHERE session_id IN (SELECT value FROM json_each(?))"
+_LOGINS = 'SELECT "key", customer_id FROM login WHERE "key" IN (SELECT value FROM json_each(?))'
 _UPDATE = ("UPDATE usage_session SET start = ?, start_known = ?, stop = ?, last_event = ?, seconds = ?, "
            "bytes_in = ?, bytes_out = ?, usage_import_id = ? WHERE id = ?")
 _CLOSE = ("UPDATE usage_session SET stop = ?, seconds = MAX(seconds, ? - start), last_event = MAX(last_event, ?) "
@@ -331,9 +342,11 @@ def _merge(s: _Session, r: Record, began: int | None) -> bool:
 class Resolver:
     """Applies a stream of records to the stored sessions, counting each into ``result``."""
 
-    def __init__(self, import_id: int, result: FileResult):
+    def __init__(self, import_id: int, result: FileResult, earlier: set[int] = frozenset()):
         self.import_id = import_id
         self.result = result
+        self.earlier = earlier  # imports of the same command, whose sessions are counted already
+        self.new_unmatched = 0  # unmatched sessions none of those imports touched
         self.db = database.obj
 
     def run(self, items: Iterable[Record | Reject], reject: Callable[[Reject], None], progress: Callable[[int], None]) -> None:
@@ -377,7 +390,7 @@ class Resolver:
         for r in batch:
             key = (r.nas, r.session_id)
             candidates = sessions.get(key)
-            began = _implied_start(r)
+            began = r.start if r.start is not None else (None if r.seconds is None else r.time - r.seconds)
             s = _match(candidates, r, began) if candidates else None
             if s is None:
                 s = _new_session(r, began)
@@ -392,6 +405,9 @@ class Resolver:
                 if s.id is not None and not s.dirty:
                     s.dirty = True
                     changed.append(s)
+                    if s.customer is None and s.import_id != self.import_id:  # first change by this import
+                        result.unmatched += 1
+                        self.new_unmatched += s.import_id not in self.earlier
             else:
                 result.duplicates += 1
         self._insert(new)
@@ -404,38 +420,32 @@ class Resolver:
     def _load(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], list[_Session]]:
         """The stored sessions of these keys, in a few queries."""
         out: dict[tuple[str, str], list[_Session]] = {}
-        ids = list({sid for _nas, sid in keys})
-        for i in range(0, len(ids), _IN_CHUNK):
-            chunk = ids[i:i + _IN_CHUNK]
-            sql = _SELECT + "(" + ",".join("?" * len(chunk)) + ")"
-            for row in self.db.execute_sql(sql, chunk):
-                key = (row[1], row[2])
-                if key not in keys:
-                    continue
-                s = _Session()
-                (s.id, s.nas, s.session_id, s.login, s.login_key, s.customer, s.start, s.start_known,
-                 s.stop, s.last, s.seconds, s.bytes_in, s.bytes_out) = row
-                s.start_known = bool(s.start_known)
-                s.dirty = False
-                out.setdefault(key, []).append(s)
+        for row in self.db.execute_sql(_SELECT, (json.dumps(list({sid for _nas, sid in keys})),)):
+            key = (row[1], row[2])
+            if key not in keys:
+                continue
+            s = _Session()
+            (s.id, s.nas, s.session_id, s.login, s.login_key, s.customer, s.start, s.start_known,
+             s.stop, s.last, s.seconds, s.bytes_in, s.bytes_out, s.import_id) = row
+            s.start_known = bool(s.start_known)
+            s.dirty = False
+            out.setdefault(key, []).append(s)
         return out
 
     def _insert(self, new: list[_Session]) -> None:
         if not new:
             return
         customers = self._customers({s.login_key for s in new})
-        bulk_insert(UsageSession, _COLUMNS + ["usage_import_id"], [
+        rows = [
             (s.nas, s.session_id, s.login, s.login_key, customers.get(s.login_key), s.start, s.start_known, s.stop,
              s.last, s.seconds, s.bytes_in, s.bytes_out, self.import_id)
             for s in new
-        ])
+        ]
+        unmatched = sum(1 for r in rows if r[4] is None)
+        self.result.unmatched += unmatched
+        self.new_unmatched += unmatched
+        bulk_insert(UsageSession, _COLUMNS, rows)
 
     def _customers(self, keys: set[str]) -> dict[str, int]:
         """login key -> customer id, for the logins some customer holds."""
-        out: dict[str, int] = {}
-        keys_list = list(keys)
-        for i in range(0, len(keys_list), _IN_CHUNK):
-            chunk = keys_list[i:i + _IN_CHUNK]
-            sql = 'SELECT "key", customer_id FROM login WHERE "key" IN (' + ",".join("?" * len(chunk)) + ")"
-            out.update(self.db.execute_sql(sql, chunk).fetchall())
-        return out
+        return dict(self.db.execute_sql(_LOGINS, (json.dumps(list(keys)),)).fetchall())

@@ -17,11 +17,11 @@ from wwwtrak.usage.records import Malformed, Record, Reject, count, normalize, s
 COLUMNS = ["login", "start", "stop", "seconds", "bytes_in", "bytes_out", "session_id", "nas"]
 
 
-def parse(lines: Iterable[str], *, zone: tzinfo, login_attribute: str | None = None) -> Iterator[Record | Reject]:
+def parse(chunks: Iterable[str], *, zone: tzinfo, login_attribute: str | None = None) -> Iterator[Record | Reject]:
     """Records and rejects of a file in our CSV layout, one per row."""
     required = [c for c in COLUMNS if not (login_attribute and c == "login")] + ([login_attribute] if login_attribute else [])
     login_column = normalize(login_attribute or "login")
-    for first, text, row, error in table_rows(lines, required, "csv"):
+    for first, text, row, error in table_rows(chunks, required, "csv"):
         if error is None:
             try:
                 yield _record(first, row, zone, login_column, login_attribute or "login")

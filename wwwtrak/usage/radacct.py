@@ -11,11 +11,11 @@ from wwwtrak.usage.records import GIGAWORD, Malformed, Record, Reject, count, no
 NULLS = {"", "NULL", "null", "\\N", "0000-00-00 00:00:00"}
 
 
-def parse(lines: Iterable[str], *, zone: tzinfo, login_attribute: str | None = None) -> Iterator[Record | Reject]:
+def parse(chunks: Iterable[str], *, zone: tzinfo, login_attribute: str | None = None) -> Iterator[Record | Reject]:
     """Records and rejects of a radacct export, one per row."""
     login_column = normalize(login_attribute or "username")
     required = [login_attribute or "username", "acctsessionid", "acctstarttime", "acctstoptime", "acctinputoctets", "acctoutputoctets"]
-    for first, text, row, error in table_rows(lines, required, "radacct"):
+    for first, text, row, error in table_rows(chunks, required, "radacct"):
         if error is None:
             try:
                 yield _record(first, row, zone, login_column, login_attribute or "username")

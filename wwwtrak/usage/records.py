@@ -80,21 +80,31 @@ def unquote(value: str) -> str:
 
 
 def count(value: str, name: str) -> int:
-    """A counter: a whole number, not negative."""
-    if value.isdigit() and value.isascii():
-        return int(value)
-    if value[:1] == "-" and value[1:].isdigit() and value[1:].isascii():
-        raise Malformed(f"{name}: {value!r} is negative")
-    raise Malformed(f"{name}: {value!r} is not a number")
+    """A counter: a whole number, not negative (surrounding blanks or quotes allowed)."""
+    try:
+        n = int(value)  # the common case, bare digits, at C speed
+    except ValueError:
+        n = None
+    if n is None or "_" in value or "+" in value or not value.isascii():
+        v = unquote(value)
+        if not (v.isdigit() and v.isascii()):
+            if v[:1] == "-" and v[1:].isdigit() and v[1:].isascii():
+                raise Malformed(f"{name}: {v!r} is negative")
+            raise Malformed(f"{name}: {v!r} is not a number")
+        n = int(v)
+    elif n < 0:
+        raise Malformed(f"{name}: {value.strip()!r} is negative")
+    return n
 
 
 def seconds(value: str, name: str) -> int:
     """A time in whole seconds (an epoch or a duration), not negative."""
-    if value.isdigit() and value.isascii():
-        return int(value)
-    if value[:1] == "-" and value[1:].isdigit() and value[1:].isascii():
-        raise Malformed(f"{name}: {value!r} is a negative time")
-    raise Malformed(f"{name}: {value!r} is not a number")
+    try:
+        return count(value, name)
+    except Malformed as e:
+        if "negative" in str(e):
+            raise Malformed(f"{name}: {unquote(value)!r} is a negative time") from None
+        raise
 
 
 MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
@@ -187,6 +197,18 @@ def normalize(name: str) -> str:
     return name.strip().lower().replace("-", "").replace("_", "")
 
 
+def iter_lines(chunks: Iterable[str]) -> Iterator[str]:
+    """The lines of text that arrives in chunks, each with its newline (the last one perhaps without)."""
+    rest = ""
+    for chunk in chunks:
+        lines = (rest + chunk).split("\n")
+        rest = lines.pop()
+        for line in lines:
+            yield line + "\n"
+    if rest:
+        yield rest
+
+
 # --- CSV rows with their line numbers and text ------------------------------------------------
 
 
@@ -208,9 +230,9 @@ class _Tap:
         return line
 
 
-def csv_rows(lines: Iterable[str]) -> Iterator[tuple[int, str, list[str] | None, str | None]]:
+def csv_rows(chunks: Iterable[str]) -> Iterator[tuple[int, str, list[str] | None, str | None]]:
     """(first line, verbatim text, fields or None, error or None) for each row; blank lines are not rows."""
-    tap = _Tap(lines)
+    tap = _Tap(iter_lines(chunks))
     reader = csv.reader(tap)
     while True:
         try:
@@ -253,9 +275,9 @@ def session_record(first: int, login: str, login_name: str, session_id: str, nas
     return Record(first, STOP if stop is not None else INTERIM, nas, session_id, login, time, start, secs, bytes_in, bytes_out)
 
 
-def table_rows(lines: Iterable[str], required: list[str], kind_of_file: str) -> Iterator[tuple[int, str, dict[str, str] | None, str | None]]:
+def table_rows(chunks: Iterable[str], required: list[str], kind_of_file: str) -> Iterator[tuple[int, str, dict[str, str] | None, str | None]]:
     """Rows of a CSV file with a header, as {normalized column: value}; the header must name ``required``."""
-    rows = csv_rows(lines)
+    rows = csv_rows(chunks)
     header = next(rows, None)
     if header is None:
         return

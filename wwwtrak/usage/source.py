@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
-import itertools
 import os
 import stat
 from typing import BinaryIO, Iterator
@@ -15,7 +14,7 @@ from wwwtrak.errors import InvalidInput
 from wwwtrak.usage.records import normalize
 
 FORMATS = ("detail", "radacct", "csv")
-_HEAD_LINES = 20
+CHUNK = 1 << 20  # characters of text handed to a parser at a time
 
 
 class _Hashing(io.RawIOBase):
@@ -52,14 +51,17 @@ class Source:
         reader = io.BufferedReader(self._hashing, buffer_size=1 << 20)
         # surrogateescape: odd bytes survive into a rejects file unchanged
         self._text = io.TextIOWrapper(reader, encoding="utf-8-sig", errors="surrogateescape", newline=None)
+        self._head = self._read(1 << 16)
+
+    def _read(self, n: int) -> str:
         try:
-            self._head = list(itertools.islice(self._text, _HEAD_LINES))
+            return self._text.read(n)
         except (OSError, EOFError) as e:
             raise InvalidInput(f"{self.name}: cannot read: {e}") from None
 
     def detect(self) -> str | None:
         """The format the first lines show, or None."""
-        lines = [x for x in self._head if x.strip() and not x.startswith("#")]
+        lines = [x for x in self._head.splitlines()[:20] if x.strip() and not x.startswith("#")]
         if not lines:
             return "detail"  # nothing to read: any format reads nothing
         first = lines[0]
@@ -73,13 +75,14 @@ class Source:
             return "detail"
         return None
 
-    def lines(self) -> Iterator[str]:
-        """Every line of the input, the ones read to detect the format included."""
-        yield from self._head
-        try:
-            yield from self._text
-        except (OSError, EOFError) as e:
-            raise InvalidInput(f"{self.name}: cannot read: {e}") from None
+    def chunks(self) -> Iterator[str]:
+        """The whole text in chunks, the part read to detect the format included."""
+        yield self._head
+        while True:
+            chunk = self._read(CHUNK)
+            if not chunk:
+                return
+            yield chunk
 
     @property
     def size(self) -> int:
