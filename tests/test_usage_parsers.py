@@ -102,3 +102,54 @@ def test_canonical_records_take_the_fast_path(monkeypatch):
         Record(8, STOP, "10.0.0.1", "s1", "alice", 1793718000, None, 3600, 5, 6 + 2**32),
         Record(19, NO_USAGE),
     ]
+
+
+# --- times ------------------------------------------------------------------------------------------
+
+import pytest  # noqa: E402
+
+from wwwtrak.usage.records import Malformed, ctime, timestamp  # noqa: E402
+
+T0 = 1793714400  # 2026-11-03 08:00:00 CST
+
+
+@pytest.mark.parametrize("text, epoch", [
+    ("1793714400", T0),
+    ("2026-11-03 08:00:00", T0),                    # no offset: the ISP's zone
+    ("2026-11-03T08:00", T0),
+    ("2026-11-03T14:00:00Z", T0),
+    ("2026-11-03 14:00:00 UTC", T0),
+    ("2026-11-03T08:00:00-06:00", T0),
+    ("2026-11-03T09:00:00-0500", T0),
+    ("2026-11-03T14:00:00.250+00", T0),
+    ("Nov  3 2026 08:00:00 CST", T0),               # how FreeRADIUS prints Event-Timestamp
+    ("Nov  3 2026 09:00:00 EST", T0),               # another zone's abbreviation
+    ("Nov  3 2026 14:00:00 GMT", T0),
+    ("Nov  3 2026 08:00:00", T0),
+    ("Nov  1 2026 01:30:00 CDT", 1793514600),       # the hour that happens twice: the abbreviation decides
+    ("Nov  1 2026 01:30:00 CST", 1793514600 + 3600),
+])
+def test_timestamps_in_every_form_the_files_use(text, epoch):
+    assert timestamp(text, ZONE, "start") == epoch
+
+
+@pytest.mark.parametrize("text, message", [
+    ("yesterday", "start: 'yesterday' is not a date and time"),
+    ("2026-13-01 00:00:00", "start: '2026-13-01 00:00:00' is not a date and time"),
+    ("2026-11-03", "start: '2026-11-03' is not a date and time"),
+    ("Nov  3 2026 08:00:00 XYZ", "start: 'Nov  3 2026 08:00:00 XYZ' is not a date and time: unknown time zone 'XYZ'"),
+    ("-5", "start: '-5' is a negative time"),
+])
+def test_bad_timestamps_say_why(text, message):
+    with pytest.raises(Malformed) as e:
+        timestamp(text, ZONE, "start")
+    assert str(e.value) == message
+
+
+def test_header_lines():
+    assert ctime("Tue Nov  3 08:00:00 2026\n", ZONE, "header line") == T0
+    assert ctime("Wed Nov  3 08:00:00 2026", ZONE, "header line") == T0  # a wrong weekday is not checked
+    assert ctime("Nov  3 08:00:00 2026", ZONE, "header line") == T0
+    with pytest.raises(Malformed) as e:
+        ctime("Tue Nov 31 08:00:00 2026", ZONE, "header line")
+    assert str(e.value) == "header line: 'Tue Nov 31 08:00:00 2026' is not a date"

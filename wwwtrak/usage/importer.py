@@ -16,7 +16,7 @@ records arrive in:
   record never rolls them back.
 
 Batches keep memory flat and the database busy: each batch loads the stored
-sessions of its keys in a few queries, resolves in memory, then writes new
+sessions of its keys in one query, resolves in memory, then writes new
 sessions with one ``executemany`` insert and changed ones with one update.
 """
 
@@ -140,7 +140,7 @@ def _check_inputs(paths: list[str], fmt: str) -> None:
     if paths.count("-") > 1:
         raise InvalidInput("stdin ('-') can be read only once")
     for path in paths:
-        if path == "-" or disk_size(path) is None and os.path.exists(path):
+        if path == "-" or (disk_size(path) is None and os.path.exists(path)):
             continue  # stdin, a pipe or a FIFO: read once, when its turn comes
         source = Source(path)
         try:
@@ -263,6 +263,8 @@ def import_records(actor: Actor, name: str, records: Iterable[Record]) -> FileRe
 
 
 class _Session:
+    """A session while a batch is resolved: a stored one (``id`` set) or a new one."""
+
     __slots__ = ("id", "nas", "session_id", "login", "login_key", "customer", "start", "start_known",
                  "stop", "last", "seconds", "bytes_in", "bytes_out", "import_id", "dirty")
 
@@ -390,7 +392,7 @@ class Resolver:
         for r in batch:
             key = (r.nas, r.session_id)
             candidates = sessions.get(key)
-            began = r.start if r.start is not None else (None if r.seconds is None else r.time - r.seconds)
+            began = _implied_start(r)
             s = _match(candidates, r, began) if candidates else None
             if s is None:
                 s = _new_session(r, began)
@@ -418,7 +420,7 @@ class Resolver:
             ])
 
     def _load(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], list[_Session]]:
-        """The stored sessions of these keys, in a few queries."""
+        """The stored sessions of these keys, in one query."""
         out: dict[tuple[str, str], list[_Session]] = {}
         for row in self.db.execute_sql(_SELECT, (json.dumps(list({sid for _nas, sid in keys})),)):
             key = (row[1], row[2])

@@ -12,23 +12,17 @@ from __future__ import annotations
 from datetime import tzinfo
 from typing import Iterable, Iterator
 
-from wwwtrak.usage.records import Malformed, Record, Reject, count, normalize, session_record, table_rows, timestamp
+from wwwtrak.usage.records import Record, Reject, count, normalize, timestamp
+from wwwtrak.usage.tables import session_record, table_records
 
 COLUMNS = ["login", "start", "stop", "seconds", "bytes_in", "bytes_out", "session_id", "nas"]
 
 
 def parse(chunks: Iterable[str], *, zone: tzinfo, login_attribute: str | None = None) -> Iterator[Record | Reject]:
     """Records and rejects of a file in our CSV layout, one per row."""
+    login = login_attribute or "login"
     required = [c for c in COLUMNS if not (login_attribute and c == "login")] + ([login_attribute] if login_attribute else [])
-    login_column = normalize(login_attribute or "login")
-    for first, text, row, error in table_rows(chunks, required, "csv"):
-        if error is None:
-            try:
-                yield _record(first, row, zone, login_column, login_attribute or "login")
-                continue
-            except Malformed as e:
-                error = str(e)
-        yield Reject(first, error, text)
+    return table_records(chunks, required, "csv", lambda first, row: _record(first, row, zone, normalize(login), login))
 
 
 def _record(first: int, row: dict[str, str], zone: tzinfo, login_column: str, login_name: str) -> Record:

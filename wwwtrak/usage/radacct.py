@@ -6,23 +6,17 @@ from __future__ import annotations
 from datetime import tzinfo
 from typing import Iterable, Iterator
 
-from wwwtrak.usage.records import GIGAWORD, Malformed, Record, Reject, count, normalize, session_record, table_rows, timestamp
+from wwwtrak.usage.records import GIGAWORD, Record, Reject, count, normalize, timestamp
+from wwwtrak.usage.tables import session_record, table_records
 
 NULLS = {"", "NULL", "null", "\\N", "0000-00-00 00:00:00"}
 
 
 def parse(chunks: Iterable[str], *, zone: tzinfo, login_attribute: str | None = None) -> Iterator[Record | Reject]:
     """Records and rejects of a radacct export, one per row."""
-    login_column = normalize(login_attribute or "username")
-    required = [login_attribute or "username", "acctsessionid", "acctstarttime", "acctstoptime", "acctinputoctets", "acctoutputoctets"]
-    for first, text, row, error in table_rows(chunks, required, "radacct"):
-        if error is None:
-            try:
-                yield _record(first, row, zone, login_column, login_attribute or "username")
-                continue
-            except Malformed as e:
-                error = str(e)
-        yield Reject(first, error, text)
+    login = login_attribute or "username"
+    required = [login, "acctsessionid", "acctstarttime", "acctstoptime", "acctinputoctets", "acctoutputoctets"]
+    return table_records(chunks, required, "radacct", lambda first, row: _record(first, row, zone, normalize(login), login))
 
 
 def _value(row: dict[str, str], column: str) -> str | None:
