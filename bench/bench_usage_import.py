@@ -13,8 +13,10 @@ runs, each in its own process and in the same run:
 - ``wwwtrak usage import FILE`` (the real command, in a fresh database).
 
 It prints both rates (records per second, wall clock of the whole process),
-their ratio (target: at least 0.5) and each process's peak RSS (target for
-wwwtrak: under 200 MB whatever N).
+their ratio (target: at least 0.5) and peak RSS (target for wwwtrak: under
+200 MB whatever N; for a big file wwwtrak parses in a second process, and the
+figure is the larger of the two). On a shared machine ``--repeat 3`` keeps
+the best of three runs of each.
 """
 
 from __future__ import annotations
@@ -118,40 +120,47 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-n", type=int, default=1_000_000, help="Stop records in the file (default 1,000,000)")
     ap.add_argument("--dir", help="work folder (default: a new temporary folder, removed afterwards)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs of each, keeping the fastest (default 1)")
     args = ap.parse_args()
     if args.n < 1:
         ap.error("-n must be at least 1")
     if args.dir:
         work = Path(args.dir)
         work.mkdir(parents=True, exist_ok=True)
-        _bench(work, args.n)
+        _bench(work, args.n, args.repeat)
     else:
         with tempfile.TemporaryDirectory(prefix="wwwtrak-bench-") as d:
-            _bench(Path(d), args.n)
+            _bench(Path(d), args.n, args.repeat)
 
 
-def _bench(work: Path, n: int) -> None:
+def _fresh(db: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+
+
+def _bench(work: Path, n: int, repeat: int) -> None:
     detail = work / "detail"
     print(f"generating {n:,} Stop records ...", flush=True)
     generate(detail, n)
     size = detail.stat().st_size
     print(f"{detail}: {size / 1e6:,.1f} MB")
 
-    env = {**os.environ, "WWWTRAK_DB": str(work / "wwwtrak.db"), "WWWTRAK_CREDENTIALS": str(work / "credentials")}
+    db, bare_db = work / "wwwtrak.db", work / "bare.db"
+    env = {**os.environ, "WWWTRAK_DB": str(db), "WWWTRAK_CREDENTIALS": str(work / "credentials")}
     env.pop("WWWTRAK_NOW", None)
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(work / "wwwtrak.db") + suffix).unlink(missing_ok=True)
-    subprocess.run([sys.executable, "-m", "wwwtrak", "init", "--superuser", "bench"], env=env, check=True, capture_output=True)
-
-    bare_db = work / "bare.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(bare_db) + suffix).unlink(missing_ok=True)
-    bare_wall, bare_rss, _ = measure([sys.executable, __file__, "--bare", str(detail), str(bare_db)], env)
-    ours_wall, ours_rss, out = measure([sys.executable, "-m", "wwwtrak", "usage", "import", str(detail), "--format", "json"], env)
-    summary = json.loads(out)
-    assert summary["imported"] == n and summary["read"] == n, summary
-    with sqlite3.connect(bare_db) as con:
-        assert con.execute("SELECT COUNT(*) FROM session").fetchone()[0] == n
+    bare_runs, ours_runs = [], []
+    for _ in range(repeat):
+        _fresh(bare_db)
+        bare_runs.append(measure([sys.executable, __file__, "--bare", str(detail), str(bare_db)], env))
+        with sqlite3.connect(bare_db) as con:
+            assert con.execute("SELECT COUNT(*) FROM session").fetchone()[0] == n
+        _fresh(db)
+        subprocess.run([sys.executable, "-m", "wwwtrak", "init", "--superuser", "bench"], env=env, check=True, capture_output=True)
+        ours_runs.append(measure([sys.executable, "-m", "wwwtrak", "usage", "import", str(detail), "--format", "json"], env))
+        summary = json.loads(ours_runs[-1][2])
+        assert summary["imported"] == n and summary["read"] == n, summary
+    bare_wall, bare_rss, _ = min(bare_runs)
+    ours_wall, ours_rss, _ = min(ours_runs)
 
     bare_rate, ours_rate = n / bare_wall, n / ours_wall
     ratio = ours_rate / bare_rate

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from enum import Enum
 from typing import Annotated, Optional
 
@@ -47,6 +48,8 @@ def import_(
     from wwwtrak import usage
 
     actor = _cli.authorize(ctx)
+    if not files and sys.stdin.isatty():
+        raise typer.BadParameter("give accounting files, or pipe records in (e.g. zcat detail.gz | wwwtrak usage import -)", param_hint="FILE")
     paths = files or ["-"]
     with _cli.progress(usage.input_size(paths), "usage import: 0 records", unit="bytes") as bar:
         result = usage.import_files(actor, paths, from_.value, rejects, login_attribute,

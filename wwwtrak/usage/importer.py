@@ -350,6 +350,7 @@ class Resolver:
         self.earlier = earlier  # imports of the same command, whose sessions are counted already
         self.new_unmatched = 0  # unmatched sessions none of those imports touched
         self.db = database.obj
+        self.owners: dict[str, int | None] = {}  # login key -> customer id, as looked up so far
 
     def run(self, items: Iterable[Record | Reject], reject: Callable[[Reject], None], progress: Callable[[int], None]) -> None:
         result = self.result
@@ -448,6 +449,13 @@ class Resolver:
         self.new_unmatched += unmatched
         bulk_insert(UsageSession, _COLUMNS, rows)
 
-    def _customers(self, keys: set[str]) -> dict[str, int]:
-        """login key -> customer id, for the logins some customer holds."""
-        return dict(self.db.execute_sql(_LOGINS, (json.dumps(list(keys)),)).fetchall())
+    def _customers(self, keys: set[str]) -> dict[str, int | None]:
+        """login key -> customer id (None: no customer holds it); logins repeat, so answers are kept."""
+        owners = self.owners
+        if len(owners) > 100_000:  # keep memory flat on a file with endless distinct logins
+            owners.clear()
+        unknown = [k for k in keys if k not in owners]
+        if unknown:
+            owners.update(dict.fromkeys(unknown))
+            owners.update(self.db.execute_sql(_LOGINS, (json.dumps(unknown),)).fetchall())
+        return owners
