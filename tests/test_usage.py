@@ -606,8 +606,10 @@ def test_list_filters_by_login_and_customer(cli, tmp_path):
     assert [x["session_id"] for x in sessions("--login", "BOB")] == ["1"]
     assert [x["session_id"] for x in sessions("--customer", cid)] == ["1"]
     assert sessions("--login", "nobody") == []
-    r = invoke("usage", "list", "--customer", "999")
-    assert r.exit_code == 1 and r.stderr == "error: customer 999 not found\n"
+    for fmt in ("table", "json", "csv"):
+        r = invoke("usage", "list", "--customer", "999", "--format", fmt)
+        assert (r.exit_code, r.stdout, r.stderr) == (1, "", "error: customer 999 not found\n")
+    assert invoke("usage", "list", "--customer", "abc").exit_code == 2  # wrong use of the command line
     csv = invoke("usage", "list", "--format", "csv").stdout.splitlines()
     assert csv[0] == "id,login,customer_id,nas,session_id,start,stop,seconds,bytes_in,bytes_out"
     assert csv[1] == f"1,Bob,{cid},192.0.2.1,1,2026-11-03T08:00:00-06:00,,0,0,0"

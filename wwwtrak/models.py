@@ -203,7 +203,7 @@ class UsageSession(BaseModel):
     """
 
     id = AutoField()
-    nas = CharField()  # NAS-IP-Address, else NAS-Identifier, as opaque text ("" when neither)
+    nas = CharField()  # NAS-IP-Address, else NAS-IPv6-Address, else NAS-Identifier; opaque text ("" if none)
     session_id = CharField()  # Acct-Unique-Session-Id when present, else Acct-Session-Id
     login = CharField()  # as the records spell it
     login_key = CharField(index=True)  # case-folded login, matched against Login.key

@@ -18,7 +18,10 @@ def _local(value: datetime | None, zone) -> datetime | None:
 
 
 def list_sessions(customer: int | None = None, login: str | None = None, month: Period | None = None) -> Iterator[dict]:
-    """Sessions in order of start, times in the ISP's zone; ``month`` selects by stop time in that zone."""
+    """Sessions in order of start, times in the ISP's zone; ``month`` selects by stop time in that zone.
+
+    Checks its arguments at once (a missing customer is an error before any row), then streams.
+    """
     zone = instance.zone()
     S = UsageSession
     query = S.select(S.id, S.login, S.customer, S.nas, S.session_id, S.start, S.stop, S.seconds, S.bytes_in, S.bytes_out)
@@ -31,13 +34,12 @@ def list_sessions(customer: int | None = None, login: str | None = None, month: 
     if month is not None:
         lo, hi = month.utc_bounds(zone)
         query = query.where((S.stop >= lo) & (S.stop < hi))
-    for row in query.order_by(S.start, S.id).tuples().iterator():
-        sid, login_, customer_id, nas, session_id, start, stop, secs, bytes_in, bytes_out = row
-        yield {
-            "id": sid, "login": login_, "customer_id": customer_id, "nas": nas, "session_id": session_id,
-            "start": _local(start, zone), "stop": _local(stop, zone),
-            "seconds": secs, "bytes_in": bytes_in, "bytes_out": bytes_out,
-        }
+    return (
+        {"id": sid, "login": login_, "customer_id": customer_id, "nas": nas, "session_id": session_id,
+         "start": _local(start, zone), "stop": _local(stop, zone), "seconds": secs, "bytes_in": bytes_in, "bytes_out": bytes_out}
+        for sid, login_, customer_id, nas, session_id, start, stop, secs, bytes_in, bytes_out
+        in query.order_by(S.start, S.id).tuples().iterator()
+    )
 
 
 def unmatched() -> list[dict]:
