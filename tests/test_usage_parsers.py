@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,7 +31,7 @@ SEPARATOR = st.sampled_from(["\n\n", "\n\n", "\n\n", "\n\n\n", "\n \n", "\n"])
 GOOD = {
     "User-Name": st.sampled_from(['"alice"', "bob", '"a\\"b"', '""', '"x']),
     "Acct-Status-Type": st.sampled_from(["Start", "Stop", "Interim-Update", "Accounting-On", "Failed", "Garbage", "2"]),
-    "Acct-Session-Id": st.sampled_from(['"s1"', "s2", '""']),
+    "Acct-Session-Id": st.sampled_from(['"s1"', "s2", '""', '"x = y"']),
     "NAS-IP-Address": st.sampled_from(["10.0.0.1", '"10.0.0.2"', ""]),
     "Timestamp": st.sampled_from(["1793714400", "1793718000", "-5", '"1793714400"', "x"]),
     "Acct-Session-Time": st.sampled_from(["0", "3600", "1793714401", "-1", "1_0"]),
@@ -90,6 +91,17 @@ def test_fast_path_and_chunking_read_what_the_line_by_line_path_reads(text, size
     assert all(type(x) in (Record, Reject) for x in fast)
 
 
+@pytest.mark.parametrize("line", [
+    'Acct-Session-Id="x = y"', "Acct-Session-Id  = x", "Acct-Session-Id =x", " Acct-Session-Id = x",
+    "Acct-Session-Id \t= x", "Acct-Session-Id\t = x", "\tAcct-Session-Id = x",
+])
+def test_odd_spacing_reads_as_the_careful_path_reads(line):
+    text = 'Tue Nov  3 08:00:00 2026\n\tUser-Name = "a"\n\tAcct-Status-Type = Start\n\t' + line + "\n\tTimestamp = 1\n\n"
+    careful = list(detail._by_line(iter_lines([text]), 1, ZONE, "User-Name"))
+    assert list(detail.parse([text], zone=ZONE)) == careful
+    assert isinstance(careful[0], Record) and careful[0].session_id in ("x", "x = y")
+
+
 def test_canonical_records_take_the_fast_path(monkeypatch):
     text = (
         'Tue Nov  3 08:00:00 2026\n\tUser-Name = "alice"\n\tAcct-Status-Type = Start\n\tAcct-Session-Id = "s1"\n'
@@ -112,8 +124,6 @@ def test_canonical_records_take_the_fast_path(monkeypatch):
 
 
 # --- times ------------------------------------------------------------------------------------------
-
-import pytest  # noqa: E402
 
 from wwwtrak.usage.records import Malformed, ctime, timestamp  # noqa: E402
 

@@ -9,7 +9,7 @@ vendor attributes and pseudo-attributes pass through harmlessly.
 from __future__ import annotations
 
 from datetime import tzinfo
-from itertools import chain, repeat
+from itertools import chain, islice, repeat
 from typing import Iterable, Iterator
 
 from wwwtrak.usage.records import (
@@ -81,16 +81,16 @@ def _fast(text: str, number: int, zone: tzinfo, login_name: str) -> Record | Rej
     """One record as FreeRADIUS writes it, or None when it needs reading line by line."""
     if not text or text[0] in "\t #\n":
         return None
-    lines = text.replace("\n\t", "\n").split("\n")
-    if "=" in lines[0]:
-        return None
+    lines = text.split("\n\t")
+    if text.count("\n") != len(lines) - 1 or "=" in lines[0]:
+        return None  # a line not indented by one tab, or no header line
     try:
-        values = dict(map(str.split, lines[1:], _EQUALS, _ONCE))
+        values = dict(map(str.split, islice(lines, 1, None), _EQUALS, _ONCE))
     except ValueError:  # a line without " = "
         return None
     names = " ".join(values)
-    if "  " in names or "\t" in names or names[:1] == " " or names[-1:] == " ":
-        return None  # odd spacing around a name
+    if "=" in names or "  " in names or "\t" in names or names[:1] == " " or names[-1:] == " ":
+        return None  # odd spacing around a name, or an "=" before the " = " (as in 'Name="a = b"')
     return _common(values, number, login_name) or _record(values, lines, number, "", zone, login_name, text + "\n\n")
 
 
