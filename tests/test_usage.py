@@ -803,3 +803,15 @@ def test_big_inputs_are_parsed_in_a_second_process_with_the_same_outcome(cli, tm
     assert query(tmp_path, "SELECT size, sha256 FROM usage_import") == [(len(text), hashlib.sha256(text).hexdigest())]
     r = invoke("usage", "import", "mixed.detail", "--from", "csv")  # an error in the child reaches the user
     assert r.exit_code == 1 and r.stderr.startswith("error: mixed.detail: line 1: not a csv header: missing login")
+
+
+def test_truncated_gzip_keeps_what_it_holds_and_rejects_the_cut_record(cli, tmp_path):
+    text = "".join(rec("Stop", sid=f"z{i}", secs=60, inp=1000 + i, out=1) for i in range(400))
+    packed = gzip.compress(text.encode())
+    f = tmp_path / "detail.gz"
+    f.write_bytes(packed[: len(packed) * 2 // 3])  # rotation or a full disk cut the file short
+    rejects = tmp_path / "r.txt"
+    s = imp(str(f), "--rejects", str(rejects))
+    assert 0 < s["imported"] < 400 and s["rejected"] == 1 and s["read"] == s["imported"] + 1
+    first = rejects.read_text().splitlines()[0]
+    assert first.startswith(f"# {f}:") and first.endswith(": cut off mid-line at the end of the file")

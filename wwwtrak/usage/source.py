@@ -30,8 +30,9 @@ class _Hashing(io.RawIOBase):
 
     def readinto(self, buffer) -> int:
         try:
-            data = self.inner.read(len(buffer))
-        except EOFError:  # a truncated .gz: what was read ends there, and a cut-off record is rejected
+            # read1: what one read of the file gives, so a failure later on cannot take it away
+            data = self.inner.read1(len(buffer))
+        except EOFError:  # a truncated .gz ends here; a record it cut off mid-line is rejected
             data = b""
         n = len(data)
         buffer[:n] = data
