@@ -115,10 +115,10 @@ def add_sessions(count: int, period: Period, zone, rnd: random.Random, first_id:
         for i, stop in enumerate(sorted(rnd.randrange(start, end) for _ in range(count))):
             seconds = rnd.randrange(60, 30000)
             cid = None if rnd.random() < 0.01 else first_id + rnd.randrange(customers)
-            yield ("nas1", f"{period}{tag}-{i}", f"user{cid}", f"user{cid}", cid, stop - seconds, stop, stop, seconds, rnd.randrange(10**10), rnd.randrange(10**9))
+            yield ("nas1", f"{period}{tag}-{i}", f"user{cid}", f"user{cid}", cid, stop - seconds, True, stop, stop, seconds, rnd.randrange(10**10), rnd.randrange(10**9))
 
     with db.atomic():
-        db.bulk_insert(UsageSession, ["nas", "session_id", "login", "login_key", "customer_id", "start", "stop", "last_event", "seconds", "bytes_in", "bytes_out"], rows())
+        db.bulk_insert(UsageSession, ["nas", "session_id", "login", "login_key", "customer_id", "start", "start_known", "stop", "last_event", "seconds", "bytes_in", "bytes_out"], rows())
 
 
 def _money(x):

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from wwwtrak.commands import _cli, audit, customer, database, demo, lookup, operator, plan, system
+from wwwtrak.commands import _cli, audit, customer, database, demo, lookup, operator, plan, system, usage
 from wwwtrak.commands import billing, charge, invoice, service, subscription
 
 app = typer.Typer(
@@ -49,6 +49,7 @@ app.add_typer(charge.app, name="charge")
 app.add_typer(billing.app, name="billing")
 app.add_typer(invoice.app, name="invoice")
 customer.app.command("subscribe")(subscription.subscribe)
+app.add_typer(usage.app, name="usage")
 
 
 def main() -> None:

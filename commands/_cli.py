@@ -192,14 +192,18 @@ def emit_one(record: dict[str, Any], fmt: Format) -> None:
             out(f"{k.replace('_', ' '):<{width}}  {_cell(v)}")
 
 
-def progress(total: int | None, description: str):
-    """A progress bar on a terminal; a no-op object in a pipe or under cron."""
+def progress(total: int | None, description: str, *, unit: str = "items"):
+    """A progress bar on a terminal; a no-op object in a pipe or under cron.
+
+    ``unit="bytes"`` counts bytes (shown as kB/MB); ``update`` can also change the description.
+    """
     if not sys.stdout.isatty() or total == 0:
         return _NoProgress()
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    p = Progress(TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
-    return _RichProgress(p, total)
+    count = DownloadColumn() if unit == "bytes" else MofNCompleteColumn()
+    p = Progress(TextColumn("{task.description}", markup=False), BarColumn(), count, TimeRemainingColumn(), transient=True)
+    return _RichProgress(p, total, description)
 
 
 class _NoProgress:
@@ -212,14 +216,17 @@ class _NoProgress:
     def advance(self, n: int = 1) -> None:
         pass
 
+    def update(self, completed: int | None = None, description: str | None = None) -> None:
+        pass
+
 
 class _RichProgress:
-    def __init__(self, p, total):
-        self.p, self.total = p, total
+    def __init__(self, p, total, description):
+        self.p, self.total, self.description = p, total, description
 
     def __enter__(self):
         self.p.__enter__()
-        self.task = self.p.add_task("", total=self.total)
+        self.task = self.p.add_task(self.description, total=self.total)
         return self
 
     def __exit__(self, *exc):
@@ -227,3 +234,6 @@ class _RichProgress:
 
     def advance(self, n: int = 1) -> None:
         self.p.advance(self.task, n)
+
+    def update(self, completed: int | None = None, description: str | None = None) -> None:
+        self.p.update(self.task, completed=completed, description=description)

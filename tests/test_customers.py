@@ -241,8 +241,8 @@ def test_logins_are_unique_case_insensitively_and_the_holder_is_named(catalogue,
 def _session(isolated, sid, login, customer=None):
     _sql(
         isolated,
-        "INSERT INTO usage_session (nas, session_id, login, login_key, customer_id, start, last_event, seconds, bytes_in, bytes_out)"
-        " VALUES ('nas1', ?, ?, ?, ?, 1790000000, 1790003600, 3600, 1000, 2000)",
+        "INSERT INTO usage_session (nas, session_id, login, login_key, customer_id, start, start_known, last_event, seconds, bytes_in, bytes_out)"
+        " VALUES ('nas1', ?, ?, ?, ?, 1790000000, TRUE, 1790003600, 3600, 1000, 2000)",
         sid, login, login.casefold(), customer,
     )
 

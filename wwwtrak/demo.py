@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from wwwtrak import auth, db, demo_data, instance, lookups
 from wwwtrak.audit import Actor
+from wwwtrak.usage.demo import generate_usage
 
 
 def _table(rows: list[list], headers: list[str]) -> str:
@@ -29,6 +30,8 @@ def build(db_path: str, credentials, customers: int = 36) -> list[tuple[str, str
     counts = lookups.kind_counts()
     sections.append(("Lookup lists", _table([[k, a] for k, (a, _t) in counts.items()], ["kind", "active codes"])))
     sections.extend(demo_data.build(actor, customers))
+    usage = generate_usage(actor)  # after the customers: their logins get sessions
+    sections.append(("Usage", _table(usage, ["month", "sessions", "hours", "GB", "unmatched sessions"])))
     from wwwtrak.billing.demo import month_end
 
     sections.extend(month_end(actor))

@@ -180,9 +180,9 @@ class UsageImport(BaseModel):
 
     id = AutoField()
     file_name = CharField()
-    size = BigIntegerField()
-    sha256 = CharField(index=True)
-    format = CharField()
+    size = BigIntegerField()  # bytes of content read (after gzip)
+    sha256 = CharField(index=True)  # of that content
+    format = CharField()  # detail | radacct | csv
     read = IntegerField(default=0)
     imported = IntegerField(default=0)
     updated = IntegerField(default=0)
@@ -190,29 +190,40 @@ class UsageImport(BaseModel):
     skipped = IntegerField(default=0)
     rejected = IntegerField(default=0)
     unmatched = IntegerField(default=0)
+    rejects_file = CharField(null=True)  # where the rejected records were written
     operator = ForeignKeyField(Operator, null=True)
     at = TimestampField()
 
 
 class UsageSession(BaseModel):
-    """A login's session on a NAS, with running totals from its newest record."""
+    """A login's session on a NAS, with running totals from its newest record.
+
+    A session is known by (nas, session_id) and its start: NASes reuse session
+    ids after a reboot, so one key may name several sessions over time.
+    """
 
     id = AutoField()
-    nas = CharField()
-    session_id = CharField()
-    login = CharField()
-    login_key = CharField(index=True)
-    customer = ForeignKeyField(Customer, null=True, backref="sessions")
+    nas = CharField()  # NAS-IP-Address, else NAS-IPv6-Address, else NAS-Identifier; opaque text ("" if none)
+    session_id = CharField()  # Acct-Unique-Session-Id when present, else Acct-Session-Id
+    login = CharField()  # as the records spell it
+    login_key = CharField(index=True)  # case-folded login, matched against Login.key
+    customer = ForeignKeyField(Customer, null=True, backref="sessions", index=False)  # None: unmatched login
     start = TimestampField()
-    stop = TimestampField(null=True, index=True)
-    last_event = TimestampField()  # time of the newest record applied
+    start_known = BooleanField(default=False)  # from a Start record (else stop - session time)
+    stop = TimestampField(null=True)  # None: still open
+    last_event = TimestampField()  # time of the record the counters come from
     seconds = BigIntegerField(default=0)
-    bytes_in = BigIntegerField(default=0)
+    bytes_in = BigIntegerField(default=0)  # octets + gigawords * 2**32
     bytes_out = BigIntegerField(default=0)
-    usage_import = ForeignKeyField(UsageImport, null=True)
+    usage_import = ForeignKeyField(UsageImport, null=True, index=False)  # the import that last changed it
 
     class Meta:
-        indexes = ((("nas", "session_id"), False), (("customer", "stop"), False))
+        # Few indexes on purpose: each one slows every import. Billing reads by (customer, stop).
+        indexes = ((("session_id", "nas"), False), (("customer", "stop"), False))
+
+
+# Open sessions by NAS, for Accounting-On/Off; only open sessions are in it, so it stays small.
+UsageSession.add_index(UsageSession.index(UsageSession.nas, where=UsageSession.stop.is_null()))
 
 
 # --- billing (schema version 4) --------------------------------------------------------

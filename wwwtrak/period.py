@@ -63,6 +63,9 @@ class Period:
 
         return midnight(self.first_day), midnight(self.next_first_day)
 
+    def contains(self, day: date) -> bool:
+        return self.first_day <= day < self.next_first_day
+
     def previous(self) -> Period:
         return Period.of(self.first_day - timedelta(days=1))
 
