@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 from typing import Annotated, Optional
@@ -29,9 +28,8 @@ def demo(
 
         raise Conflict(f"{db_path} exists already; give --dir a new or empty folder")
     directory.mkdir(parents=True, exist_ok=True)
-    # The sandbox's own credentials: the user's default database and login stay untouched.
-    os.environ["WWWTRAK_CREDENTIALS"] = str(cred_path)
-    report = build(str(db_path), customers=customers)
+    # The sandbox has its own credentials: the user's default database and login stay untouched.
+    report = build(str(db_path), cred_path, customers=customers)
     for section, body in report:
         _cli.out(f"== {section}")
         _cli.out(body)

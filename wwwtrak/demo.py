@@ -12,9 +12,9 @@ def _table(rows: list[list], headers: list[str]) -> str:
     return tabulate(rows, headers=headers, disable_numparse=True)
 
 
-def build(db_path: str, customers: int = 36) -> list[tuple[str, str]]:
+def build(db_path: str, credentials, customers: int = 36) -> list[tuple[str, str]]:
     """Create the sandbox at ``db_path``; returns (title, text) sections to show."""
-    result = instance.init(db_path, "demo-admin", timezone="America/Chicago", currency="USD")
+    result = instance.init(db_path, "demo-admin", timezone="America/Chicago", currency="USD", credentials=credentials)
     actor = Actor(1, result.operator, "superuser", "demo")
     auth.add_operator(actor, "demo-billing", "accounting")
     auth.add_operator(actor, "demo-desk", "user")

@@ -47,7 +47,7 @@ def validate_currency(code: str) -> str:
     return c
 
 
-def init(url: str, superuser: str, timezone: str = "UTC", currency: str = "USD") -> InitResult:
+def init(url: str, superuser: str, timezone: str = "UTC", currency: str = "USD", credentials: Path | None = None) -> InitResult:
     """Create the schema, load the seed lookups and the first superuser; refuse an initialised database."""
     auth.validate_name(superuser)
     timezone = validate_timezone(timezone)
@@ -71,7 +71,7 @@ def init(url: str, superuser: str, timezone: str = "UTC", currency: str = "USD")
             for suffix in ("", "-wal", "-shm"):
                 Path(str(Path(url).expanduser()) + suffix).unlink(missing_ok=True)
         raise
-    creds = auth.write_credentials(superuser, token)
+    creds = auth.write_credentials(superuser, token, credentials)
     return InitResult(db.describe(url), superuser, token, creds, timezone, currency)
 
 

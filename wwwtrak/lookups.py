@@ -68,8 +68,10 @@ def canonical(k: Kind, code: str) -> str:
     return code.upper() if k.upper else code.lower()
 
 
-def _suggest(kind_name: str, value: str, scope: str | None = None, n: int = 3) -> list[str]:
-    query = Lookup.select(Lookup.code, Lookup.label).where((Lookup.kind == kind_name) & Lookup.active)
+def _suggest(kind_name: str, value: str, scope: str | None = None, n: int = 3, active_only: bool = True) -> list[str]:
+    query = Lookup.select(Lookup.code, Lookup.label).where(Lookup.kind == kind_name)
+    if active_only:
+        query = query.where(Lookup.active)
     if scope is not None:
         query = query.where(Lookup.scope == scope)
     codes = {}
@@ -210,7 +212,7 @@ def add(actor: Actor, kind_name: str, code: str, label: str | None, attrs: dict[
 def _existing(k: Kind, code: str) -> Lookup:
     rows = list(Lookup.select().where((Lookup.kind == k.name) & (Lookup.key == code.strip().casefold())).limit(2))
     if not rows:
-        close = _suggest(k.name, code)
+        close = _suggest(k.name, code, active_only=False)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise NotFound(f"{k.name} {code!r} does not exist{hint}")
     if len(rows) > 1:
