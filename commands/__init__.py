@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from wwwtrak.commands import _cli, audit, demo, lookup, operator, system
+from wwwtrak.commands import _cli, audit, check, credit, demo, export, lookup, operator, payment, report, system
 
 app = typer.Typer(
     cls=_cli.WwwtrakGroup,
@@ -40,6 +40,11 @@ app.command("demo")(demo.demo)
 app.add_typer(operator.app, name="operator")
 app.add_typer(lookup.app, name="lookup")
 app.add_typer(audit.app, name="audit")
+check.register(app)
+app.add_typer(payment.app, name="payment")
+app.add_typer(credit.app, name="credit")
+app.add_typer(report.app, name="report")
+app.add_typer(export.app, name="export")
 
 
 def main() -> None:

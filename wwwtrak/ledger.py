@@ -1,0 +1,449 @@
+"""Money owed and received: invoices posted to the journal, payments, credit memos, balances.
+
+A payment or credit memo is applied to the customer's oldest open invoice
+first, then the next; what is left stays on the account as credit and is
+applied when the next invoices are posted. Each application is a row
+(:class:`~wwwtrak.models.Application`) dated the day it took effect, so a
+void (a negative row) reopens exactly what was paid and every past day's
+balances stay known. A negative invoice (late usage refunded) is credit too.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Iterable, Sequence
+
+from peewee import JOIN, fn
+
+from wwwtrak import audit, clock, db, instance, journal
+from wwwtrak.audit import Actor
+from wwwtrak.errors import Conflict, InvalidInput, NotFound
+from wwwtrak.journal import CASH, CREDITS, RECEIVABLE, Entry, Legs, Post
+from wwwtrak.models import Application, Credit, Customer, Invoice, InvoiceLine, JournalEntry, Lookup, Payment
+from wwwtrak.money import fmt, from_cents, parse_money
+
+ZERO = Decimal("0.00")
+METHODS = tuple(CASH)
+_CHUNK = 500
+
+
+def _chunks(values: Sequence, size: int = _CHUNK):
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def _sum_cents(field):
+    """SUM of a money column as integer cents (Peewee would otherwise coerce the total)."""
+    return fn.COALESCE(fn.SUM(field), 0).coerce(False)
+
+
+# --- posting invoices --------------------------------------------------------------
+
+
+def _jurisdictions() -> dict[tuple[str, str | None], str]:
+    """(country, state) -> the tax jurisdiction a rate is kept for: the state, else the country."""
+    out: dict[tuple[str, str | None], str] = {}
+    for row in Lookup.select(Lookup.attrs).where(Lookup.kind == "tax-rate"):
+        country, state = row.attrs.get("country"), row.attrs.get("state") or None
+        if country:
+            out[(country, state)] = state or country
+    return out
+
+
+def _jurisdiction(rates: dict, country: str | None, state: str | None) -> str | None:
+    if state and (country, state) in rates:
+        return rates[(country, state)]
+    return rates.get((country, None)) or state or country
+
+
+def invoice_entries(invoices: Sequence[Invoice]) -> list[Entry]:
+    """The journal entries of invoices: receivable against each line's income account and sales tax."""
+    numbers = [inv.number for inv in invoices]
+    lines: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
+    where: dict[int, tuple[str | None, str | None]] = {}
+    for chunk in _chunks(numbers):
+        q = InvoiceLine.select(InvoiceLine.invoice, InvoiceLine.account, InvoiceLine.amount).where(InvoiceLine.invoice.in_(chunk))
+        for number, account, amount in q.order_by(InvoiceLine.invoice, InvoiceLine.position).tuples():
+            lines[number].append((account, amount))
+    customer_ids = sorted({inv.customer_id for inv in invoices})
+    for chunk in _chunks(customer_ids):
+        for cid, country, state in Customer.select(Customer.id, Customer.country, Customer.state).where(Customer.id.in_(chunk)).tuples():
+            where[cid] = (country, state)
+    rates = _jurisdictions()
+    entries = []
+    for inv in invoices:
+        legs = Legs()
+        legs.add(RECEIVABLE, inv.total)
+        for account, amount in lines[inv.number]:
+            legs.add(account, -amount)
+        if inv.tax:
+            legs.add(journal.sales_tax_account(_jurisdiction(rates, *where.get(inv.customer_id, (None, None)))), -inv.tax)
+        entries.append(
+            Entry(
+                date=inv.issue_date,
+                kind="invoice",
+                memo=f"Invoice {inv.number} for {inv.period}",
+                postings=legs.posts(inv.customer_id),
+                customer_id=inv.customer_id,
+                invoice=inv.number,
+                period=inv.period,
+            )
+        )
+    return entries
+
+
+def post_invoices(invoices: Sequence[Invoice]) -> int:
+    """Write the invoices' journal entries and apply account credit to them; call inside the run's transaction."""
+    with db.atomic():
+        journal.write(invoice_entries(invoices))
+        customers = sorted({inv.customer_id for inv in invoices})
+        credit = unapplied_credit(customers)
+        for cid in customers:
+            if credit.get(cid, ZERO) > 0 or any(inv.total < 0 for inv in invoices if inv.customer_id == cid):
+                _apply(cid)
+    return len(invoices)
+
+
+def post_invoice(invoice: Invoice) -> None:
+    """Post one invoice (tests and single invoices; month-end posts a run with :func:`post_invoices`)."""
+    post_invoices([invoice])
+
+
+# --- sources of credit and their applications -----------------------------------------
+
+
+@dataclass
+class Source:
+    """A payment, credit memo or negative invoice, and how much of it is not yet applied."""
+
+    kind: str  # payment | credit | invoice
+    id: int
+    customer_id: int
+    date: date
+    remaining: Decimal
+
+    def column(self) -> str:
+        return {"payment": "payment", "credit": "credit", "invoice": "source_invoice"}[self.kind]
+
+
+def _active(model, as_of: date | None):
+    """Payments or credits that count on ``as_of`` (today when None): dated by then, not yet voided."""
+    if as_of is None:
+        return model.voided_on.is_null()
+    return (model.date <= as_of) & (model.voided_on.is_null() | (model.voided_on > as_of))
+
+
+def _applied_by(column, as_of: date | None, customers) -> dict[int, int]:
+    q = Application.select(column, _sum_cents(Application.amount)).where(column.is_null(False)).group_by(column)
+    if as_of is not None:
+        q = q.where(Application.date <= as_of)
+    if customers is not None:
+        q = q.where(Application.customer.in_(customers))
+    return dict(q.tuples())
+
+
+def sources(customers: Sequence[int] | None = None, as_of: date | None = None) -> list[Source]:
+    """Every source of credit with something left to apply, oldest first."""
+    out: list[Source] = []
+    for model, kind, column in ((Payment, "payment", Application.payment), (Credit, "credit", Application.credit)):
+        applied = _applied_by(column, as_of, customers)
+        q = model.select(model.id, model.customer, model.date, model.amount).where(_active(model, as_of))
+        if customers is not None:
+            q = q.where(model.customer.in_(customers))
+        for sid, cid, day, amount in q.tuples():
+            left = amount - from_cents(applied.get(sid, 0))
+            if left:
+                out.append(Source(kind, sid, cid, day, left))
+    applied = _applied_by(Application.source_invoice, as_of, customers)
+    q = Invoice.select(Invoice.number, Invoice.customer, Invoice.issue_date, Invoice.total).where(Invoice.total < ZERO)
+    if as_of is not None:
+        q = q.where(Invoice.issue_date <= as_of)
+    if customers is not None:
+        q = q.where(Invoice.customer.in_(customers))
+    for number, cid, day, total in q.tuples():
+        left = -total - from_cents(applied.get(number, 0))
+        if left:
+            out.append(Source("invoice", number, cid, day, left))
+    order = {"invoice": 0, "credit": 1, "payment": 2}
+    out.sort(key=lambda s: (s.customer_id, s.date, order[s.kind], s.id))
+    return out
+
+
+def unapplied_credit(customers: Sequence[int] | None = None, as_of: date | None = None) -> dict[int, Decimal]:
+    """Each customer's account credit not yet applied to an invoice."""
+    out: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for chunk in [None] if customers is None else _chunks(list(customers)):
+        for s in sources(chunk, as_of):
+            out[s.customer_id] += s.remaining
+    return dict(out)
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    """An invoice and what is paid on it."""
+
+    customer_id: int
+    number: int
+    period: str
+    issue_date: date
+    due_date: date
+    total: Decimal
+    paid: Decimal
+
+    @property
+    def balance(self) -> Decimal:
+        return self.total - self.paid if self.total > 0 else ZERO
+
+
+def invoice_items(customers: Sequence[int] | None = None, as_of: date | None = None, numbers: Sequence[int] | None = None, open_only: bool = True) -> list[OpenItem]:
+    """Invoices issued by ``as_of`` (all when None) with what was paid on them by then, oldest first."""
+    paid = Application.select(Application.invoice.alias("number"), fn.SUM(Application.amount).coerce(False).alias("cents")).group_by(Application.invoice)
+    if as_of is not None:
+        paid = paid.where(Application.date <= as_of)
+    paid = paid.alias("paid")
+    q = (
+        Invoice.select(Invoice.customer, Invoice.number, Invoice.period, Invoice.issue_date, Invoice.due_date,
+                       Invoice.total, fn.COALESCE(paid.c.cents, 0))
+        .join(paid, JOIN.LEFT_OUTER, on=(paid.c.number == Invoice.number))
+        .order_by(Invoice.customer, Invoice.issue_date, Invoice.number)
+    )
+    if open_only:
+        q = q.where(Invoice.total > fn.COALESCE(paid.c.cents, 0))
+    if as_of is not None:
+        q = q.where(Invoice.issue_date <= as_of)
+    if customers is not None:
+        q = q.where(Invoice.customer.in_(customers))
+    if numbers is not None:
+        q = q.where(Invoice.number.in_(numbers))
+    return [OpenItem(c, n, p, i, d, t, from_cents(pd)) for c, n, p, i, d, t, pd in q.tuples()]
+
+
+def _apply(customer_id: int, on: date | None = None) -> list[tuple[int, Decimal]]:
+    """Apply the customer's credit to their open invoices, oldest first; returns (invoice, amount) applied.
+
+    An application is dated when it took effect: not before its source, its
+    invoice, or ``on`` (the void that freed the credit).
+    """
+    credit = [s for s in sources([customer_id]) if s.remaining > 0]
+    rows, applied = [], []
+    for item in invoice_items([customer_id]):
+        due = item.balance
+        while due > 0 and credit:
+            s = credit[0]
+            take = min(due, s.remaining)
+            day = max(s.date, item.issue_date, on or date.min)
+            rows.append({"customer": customer_id, "invoice": item.number, s.column(): s.id, "amount": take, "date": day})
+            applied.append((item.number, take))
+            s.remaining -= take
+            due -= take
+            if s.remaining == 0:
+                credit.pop(0)
+    if rows:
+        Application.insert_many(rows).execute()
+    return applied
+
+
+# --- payments and credit memos -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What recording a payment or credit memo did."""
+
+    kind: str  # payment | credit
+    id: int
+    customer_id: int
+    amount: Decimal
+    date: date
+    applied: tuple[tuple[int, Decimal], ...]
+    credit: Decimal  # the customer's unapplied credit afterwards
+    balance: Decimal  # the customer's balance afterwards
+
+
+def _customer(customer_id: int) -> Customer:
+    c = Customer.get_or_none(Customer.id == customer_id)
+    if c is None:
+        raise NotFound(f"customer {customer_id} does not exist")
+    return c
+
+
+def _amount(text: str) -> Decimal:
+    amount = parse_money(text, "amount")
+    if amount <= 0:
+        raise InvalidInput(f"amount: {text!r} must be more than 0.00")
+    return amount
+
+
+def _day(text: str | None) -> date:
+    today = clock.today(instance.zone())
+    if text is None:
+        return today
+    day = clock.parse_date(text, "date")
+    if day > today:
+        raise InvalidInput(f"date: {day} is in the future (today is {today})")
+    return day
+
+
+def _receipt(kind: str, row, applied) -> Receipt:
+    cid = row.customer_id
+    return Receipt(kind, row.id, cid, row.amount, row.date, tuple(applied), unapplied_credit([cid]).get(cid, ZERO), customer_balance(cid))
+
+
+def add_payment(actor: Actor, customer_id: int, amount: str, method: str = "check", reference: str | None = None,
+                day: str | None = None, allow_duplicate: bool = False) -> Receipt:
+    """Record a payment: cash (by method) against receivable, applied to the oldest open invoices."""
+    method = (method or "").strip().lower()
+    if method not in METHODS:
+        raise InvalidInput(f"method: {method!r} is not one of {', '.join(METHODS)}")
+    value = _amount(amount)
+    ref = " ".join((reference or "").split())
+    when = _day(day)
+    with db.atomic():
+        customer = _customer(customer_id)
+        if ref and not allow_duplicate:
+            dup = (
+                Payment.select()
+                .where((Payment.customer == customer.id) & (Payment.reference == ref) & (Payment.amount == value) & Payment.voided_on.is_null())
+                .first()
+            )
+            if dup is not None:
+                raise Conflict(
+                    f"payment: reference {ref!r} of {fmt(value)} is already recorded for customer {customer.id} "
+                    f"(payment {dup.id} on {dup.date}); add --allow-duplicate to record it again"
+                )
+        p = Payment.create(customer=customer.id, amount=value, method=method, reference=ref, date=when, created_at=clock.now_utc())
+        text = f"Payment {p.id} by {method}" + (f" {ref}" if ref else "")
+        journal.write([Entry(when, "payment", text, (Post(CASH[method], value, customer.id), Post(RECEIVABLE, -value, customer.id)), customer.id, payment=p.id)])
+        applied = _apply(customer.id)
+        audit.record(actor, f"payment {p.id}", {"customer": [None, customer.id], "amount": [None, fmt(value)], "method": [None, method],
+                                                "reference": [None, ref], "date": [None, when.isoformat()]})
+        return _receipt("payment", p, applied)
+
+
+def add_credit(actor: Actor, customer_id: int, amount: str, description: str, day: str | None = None) -> Receipt:
+    """Record a credit memo: the contra income account against receivable, applied like a payment."""
+    value = _amount(amount)
+    text = " ".join((description or "").split())
+    if not text:
+        raise InvalidInput("description: must not be empty")
+    when = _day(day)
+    with db.atomic():
+        customer = _customer(customer_id)
+        c = Credit.create(customer=customer.id, amount=value, description=text, date=when, created_at=clock.now_utc())
+        journal.write([Entry(when, "credit", f"Credit memo {c.id}: {text}", (Post(CREDITS, value, customer.id), Post(RECEIVABLE, -value, customer.id)), customer.id, credit=c.id)])
+        applied = _apply(customer.id)
+        audit.record(actor, f"credit {c.id}", {"customer": [None, customer.id], "amount": [None, fmt(value)], "description": [None, text],
+                                               "date": [None, when.isoformat()]})
+        return _receipt("credit", c, applied)
+
+
+@dataclass(frozen=True)
+class Void:
+    """What voiding a payment or credit memo did."""
+
+    kind: str
+    id: int
+    customer_id: int
+    date: date
+    reopened: tuple[tuple[int, Decimal], ...]  # invoice, amount taken back
+    reapplied: tuple[tuple[int, Decimal], ...]  # other credit applied to the reopened invoices
+    balance: Decimal
+
+
+def _void(actor: Actor, model, kind: str, source_id: int) -> Void:
+    column = {"payment": Application.payment, "credit": Application.credit}[kind]
+    label = "payment" if kind == "payment" else "credit memo"
+    with db.atomic():
+        row = model.get_or_none(model.id == source_id)
+        if row is None:
+            raise NotFound(f"{kind} {source_id} does not exist")
+        if row.voided_on is not None:
+            raise Conflict(f"{kind} {source_id} was already voided on {row.voided_on}")
+        day = max(clock.today(instance.zone()), row.date)
+        entry = JournalEntry.get((JournalEntry.kind == kind) & (getattr(JournalEntry, kind) == row.id))
+        journal.write([journal.reversal(entry.id, day, f"Void of {label} {row.id}")])
+        q = (
+            Application.select(Application.invoice, _sum_cents(Application.amount))
+            .where(column == row.id)
+            .group_by(Application.invoice)
+            .order_by(Application.invoice)
+            .tuples()
+        )
+        reopened = [(number, from_cents(cents)) for number, cents in q if cents]
+        if reopened:
+            Application.insert_many(
+                [{"customer": row.customer_id, "invoice": n, kind: row.id, "amount": -a, "date": day} for n, a in reopened]
+            ).execute()
+        row.voided_on = day
+        row.save()
+        reapplied = _apply(row.customer_id, on=day)
+        audit.record(actor, f"{kind} {row.id}", {"voided_on": [None, day.isoformat()]})
+        return Void(kind, row.id, row.customer_id, day, tuple(reopened), tuple(reapplied), customer_balance(row.customer_id))
+
+
+def void_payment(actor: Actor, payment_id: int) -> Void:
+    """Reverse a payment (it stays, marked void) and reopen the invoices it paid."""
+    return _void(actor, Payment, "payment", payment_id)
+
+
+def void_credit(actor: Actor, credit_id: int) -> Void:
+    """Reverse a credit memo (it stays, marked void) and reopen the invoices it paid."""
+    return _void(actor, Credit, "credit", credit_id)
+
+
+def list_payments(customer_id: int | None = None) -> list[dict]:
+    """Payments, oldest first, with what of each is applied."""
+    q = Payment.select().order_by(Payment.date, Payment.id)
+    if customer_id is not None:
+        _customer(customer_id)
+        q = q.where(Payment.customer == customer_id)
+    applied = _applied_by(Application.payment, None, None if customer_id is None else [customer_id])
+    rows = []
+    for p in q:
+        used = from_cents(applied.get(p.id, 0))
+        rows.append({
+            "id": p.id, "customer_id": p.customer_id, "date": p.date.isoformat(), "amount": fmt(p.amount),
+            "method": p.method, "reference": p.reference, "applied": fmt(used),
+            "unapplied": fmt(ZERO if p.voided_on else p.amount - used),
+            "status": "void" if p.voided_on else "ok", "voided_on": p.voided_on.isoformat() if p.voided_on else None,
+        })
+    return rows
+
+
+# --- balances -------------------------------------------------------------------------
+
+
+def customer_balance(customer_id: int, as_of: date | None = None) -> Decimal:
+    """What the customer owes (negative: account credit): their receivable in the journal."""
+    return journal.receivable([customer_id], as_of).get(customer_id, ZERO)
+
+
+def invoice_paid(numbers: Iterable[int]) -> dict[int, Decimal]:
+    """What is paid on each invoice today (payments, credit memos and credit applied)."""
+    out = {}
+    for chunk in _chunks(list(numbers)):
+        q = Application.select(Application.invoice, _sum_cents(Application.amount)).where(Application.invoice.in_(chunk)).group_by(Application.invoice)
+        out.update({n: from_cents(c) for n, c in q.tuples()})
+    return out
+
+
+def account(customer_id: int) -> dict:
+    """A customer's balance, unapplied credit and open invoices (for ``customer show``)."""
+    items = invoice_items([customer_id])
+    return {
+        "balance": customer_balance(customer_id),
+        "credit": unapplied_credit([customer_id]).get(customer_id, ZERO),
+        "open_invoices": [{"number": i.number, "due_date": i.due_date.isoformat(), "total": fmt(i.total), "balance": fmt(i.balance)} for i in items],
+    }
+
+
+def open_before(day: date) -> dict[int, list[OpenItem]]:
+    """By customer, invoices issued before ``day`` still unpaid by payments and credits dated before it (late fees)."""
+    out: dict[int, list[OpenItem]] = defaultdict(list)
+    for item in invoice_items(as_of=date.fromordinal(day.toordinal() - 1)):
+        if item.balance > 0:
+            out[item.customer_id].append(item)
+    return dict(out)
