@@ -7,11 +7,11 @@ that saves it, as the billing run does, so the journal is always written.
 from __future__ import annotations
 
 import os
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from wwwtrak import db, instance, ledger
-from wwwtrak.models import BillingRun, Customer, CustomerTag, Invoice, InvoiceLine, Login
+from wwwtrak.models import BillingRun, Customer, CustomerTag, Invoice, InvoiceLine, Login, UsageSession
 from wwwtrak.money import round_cents
 from wwwtrak.period import Period
 
@@ -72,6 +72,16 @@ class Books:
             run.save()
             ledger.post_invoice(inv)
             return number
+
+    def session(self, customer_id: int | None, stop: str | None, seconds: int, bytes_in: int = 0, bytes_out: int = 0) -> None:
+        """A RADIUS session of the customer that ended at ``stop`` (ISO 8601 with offset; None: still open)."""
+        end = datetime.fromisoformat(stop).astimezone(timezone.utc) if stop else None
+        start = (end or datetime(2026, 11, 1, tzinfo=timezone.utc)) - timedelta(seconds=seconds)
+        with self, db.atomic():
+            n = UsageSession.select().count() + 1
+            UsageSession.create(nas="nas1", session_id=f"s{n}", login=f"user{customer_id}", login_key=f"user{customer_id}",
+                                customer=customer_id, start=start, stop=end, last_event=end or start, seconds=seconds,
+                                bytes_in=bytes_in, bytes_out=bytes_out)
 
     def sql(self, statement: str, *params) -> None:
         """Corrupt or adjust the database behind wwwtrak's back (for ``check`` tests)."""

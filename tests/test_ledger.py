@@ -337,6 +337,35 @@ def test_revenue_by_income_account(books):
     assert (r.exit_code, r.stderr) == (1, "error: month: '2026-13' is not a month (YYYY-MM)\n")
 
 
+# --- usage -----------------------------------------------------------------------
+
+
+def test_report_usage_top_users_by_hours_and_bytes_in_the_isps_zone(books):
+    # November 2026 in Chicago runs from 05:00 UTC on 1 November (daylight time ends that day) to 06:00 UTC on 1 December.
+    books.session(ADA, "2026-11-01T04:30:00+00:00", 3600, 10**9)  # 23:30 on 31 October, Chicago: October
+    books.session(ADA, "2026-11-01T05:30:00+00:00", 7200, 2 * 10**9, 5 * 10**8)
+    books.session(ADA, "2026-12-01T05:59:00+00:00", 1800, 10**8)  # 23:59 on 30 November, Chicago
+    books.session(BOB, "2026-11-15T12:00:00-06:00", 36000, 10**9)
+    books.session(BOB, "2026-12-01T06:00:00+00:00", 99999)  # midnight: December
+    books.session(CY, "2026-11-20T08:00:00-06:00", 600, 4 * 10**9, 5 * 10**9)
+    books.session(None, "2026-11-20T08:00:00-06:00", 10**6, 10**12)  # a login of no customer
+    books.session(BOB, None, 10**6)  # still open
+    r = _ok("report", "usage", "--month", "2026-11")
+    assert r.stdout == (
+        "rank    customer_id    name                 sessions    hours    seconds    bytes       gb\n"
+        "------  -------------  -------------------  ----------  -------  ---------  ----------  -----\n"
+        "1       1002           Bob's Bait & Tackle  1           10.00    36000      1000000000  1.000\n"
+        "2       1001           Ada Lovelace         2           2.50     9000       2600000000  2.600\n"
+        "3       1003           Cy Young             1           0.17     600        9000000000  9.000\n"
+    )
+    r = _ok("report", "usage", "--month", "2026-11", "--by", "bytes", "--limit", "2", "--format", "json")
+    assert [(u["customer_id"], u["bytes"], u["hours"]) for u in r.json] == [(CY, 9000000000, "0.17"), (ADA, 2600000000, "2.50")]
+    assert [u["customer_id"] for u in _ok("report", "usage", "--month", "2026-10", "--format", "json").json] == [ADA]
+    assert _ok("report", "usage", "--month", "2026-09").stdout == "No sessions ended in 2026-09.\n"
+    r = invoke("report", "usage", "--month", "2026-11", "--by", "minutes")
+    assert (r.exit_code, r.stderr) == (1, "error: by: 'minutes' is not one of hours, bytes\n")
+
+
 # --- check ------------------------------------------------------------------------
 
 

@@ -362,7 +362,9 @@ def _void(actor: Actor, model, kind: str, source_id: int) -> Void:
             raise NotFound(f"{kind} {source_id} does not exist")
         if row.voided_on is not None:
             raise Conflict(f"{kind} {source_id} was already voided on {row.voided_on}")
-        day = max(clock.today(instance.zone()), row.date)
+        # Not before the source's last application took effect, so no past day sees it both void and applied.
+        last = Application.select(fn.MAX(Application.date)).where(column == row.id).scalar()
+        day = max(clock.today(instance.zone()), row.date, last or date.min)
         entry = JournalEntry.get((JournalEntry.kind == kind) & (getattr(JournalEntry, kind) == row.id))
         journal.write([journal.reversal(entry.id, day, f"Void of {label} {row.id}")])
         q = (
