@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from wwwtrak.commands import _cli, audit, check, credit, demo, export, lookup, operator, payment, report, system
+from wwwtrak.commands import _cli, audit, check, credit, database, demo, export, lookup, operator, payment, report, system
 
 app = typer.Typer(
     cls=_cli.WwwtrakGroup,
@@ -37,6 +37,7 @@ def root(
 
 system.register(app)
 app.command("demo")(demo.demo)
+database.register(app)
 app.add_typer(operator.app, name="operator")
 app.add_typer(lookup.app, name="lookup")
 app.add_typer(audit.app, name="audit")

@@ -11,6 +11,40 @@ from typer.testing import CliRunner
 
 from wwwtrak.commands import app
 
+# The PostgreSQL server the suite runs on, if any (see conftest.py).
+PG_SERVER = os.environ.get("WWWTRAK_TEST_POSTGRES", "")
+
+
+def pg_url(dbname: str) -> str:
+    """The URL of database ``dbname`` on the test server."""
+    return PG_SERVER.rsplit("/", 1)[0] + "/" + dbname
+
+
+def pg_admin():
+    """An autocommit connection to the test server's maintenance database."""
+    import psycopg2
+
+    con = psycopg2.connect(PG_SERVER)
+    con.autocommit = True
+    return con
+
+
+def sql(statement: str, *params):
+    """Run raw SQL against the current test database, either backend; returns the rows."""
+    from wwwtrak import db
+
+    url = os.environ["WWWTRAK_DB"]
+    if db.is_postgres(url):
+        statement = statement.replace("?", "%s")
+    db.open_database(url)
+    try:
+        with db.database.atomic():
+            cursor = db.database.execute_sql(statement, params)
+            rows = cursor.fetchall() if cursor.description else []
+    finally:
+        db.close_database()
+    return rows
+
 
 @dataclass
 class Result:

@@ -85,9 +85,6 @@ class Books:
 
     def sql(self, statement: str, *params) -> None:
         """Corrupt or adjust the database behind wwwtrak's back (for ``check`` tests)."""
-        import sqlite3
+        from helpers import sql
 
-        con = sqlite3.connect(self.path)
-        con.execute(statement, params)
-        con.commit()
-        con.close()
+        sql(statement, *params)

@@ -4,14 +4,32 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
+import sqlite3  # noqa: F401 - the sqlite_only tests read the file
 import stat
 import subprocess
 import sys
 
-from helpers import invoke, login_as, switch_to_root
+import pytest
+
+from helpers import PG_SERVER, invoke, login_as, sql, switch_to_root
 
 
+def test_init_stores_settings_and_hashed_token(isolated):
+    r = invoke("init", "--superuser", "alice", "--timezone", "Europe/Berlin", "--currency", "eur")
+    assert r.exit_code == 0, r.stderr
+    token = r.stdout.strip().rsplit(" ", 1)[-1]
+    cred = isolated / "credentials"
+    assert stat.S_IMODE(cred.stat().st_mode) == 0o600
+    assert json.loads(cred.read_text()) == {"operator": "alice", "token": token}
+    [(stored,)] = sql("SELECT token_hash FROM operator WHERE name='alice'")
+    assert token not in stored and len(stored) == 64
+    settings = dict(sql("SELECT key, value FROM setting"))
+    assert settings["timezone"] == "Europe/Berlin" and settings["currency"] == "EUR"
+    who = invoke("whoami", "--format", "json")
+    assert who.exit_code == 0 and who.json["operator"] == "alice" and who.json["role"] == "superuser"
+
+
+@pytest.mark.sqlite_only
 def test_init_creates_private_database_and_credentials(isolated):
     r = invoke("init", "--superuser", "alice", "--timezone", "Europe/Berlin", "--currency", "eur")
     assert r.exit_code == 0, r.stderr
@@ -33,11 +51,11 @@ def test_init_creates_private_database_and_credentials(isolated):
 
 
 def test_init_refuses_initialised_database_and_changes_nothing(cli, isolated):
-    before = (isolated / "wwwtrak.db").read_bytes()
+    before = sql("SELECT name, role, token_hash FROM operator ORDER BY id"), sql("SELECT count(*) FROM lookup")
     r = invoke("init", "--superuser", "mallory")
     assert r.exit_code == 1
     assert r.stderr.startswith("error: ") and "already initialised" in r.stderr
-    assert (isolated / "wwwtrak.db").read_bytes() == before
+    assert (sql("SELECT name, role, token_hash FROM operator ORDER BY id"), sql("SELECT count(*) FROM lookup")) == before
     assert invoke("whoami").exit_code == 0  # root's credentials untouched
 
 
@@ -45,10 +63,13 @@ def test_init_rejects_bad_timezone_and_creates_nothing(isolated):
     r = invoke("init", "--superuser", "alice", "--timezone", "America/Chicgo")
     assert r.exit_code == 1
     assert r.stderr == "error: timezone: 'America/Chicgo' is not an IANA time zone; did you mean America/Chicago, America/Nipigon, America/Marigot?\n"
-    assert not (isolated / "wwwtrak.db").exists()
+    if not PG_SERVER:
+        assert not (isolated / "wwwtrak.db").exists()
     assert not (isolated / "credentials").exists()
+    assert "is not a wwwtrak database" in invoke("whoami").stderr or not PG_SERVER
 
 
+@pytest.mark.sqlite_only
 def test_commands_need_a_database(isolated):
     r = invoke("whoami")
     assert r.exit_code == 1
@@ -159,10 +180,7 @@ def test_audit_records_operator_changes(cli, isolated):
 
 
 def test_newer_schema_is_refused(cli, isolated):
-    con = sqlite3.connect(isolated / "wwwtrak.db")
-    con.execute("UPDATE setting SET value='999' WHERE key='schema_version'")
-    con.commit()
-    con.close()
+    sql("UPDATE setting SET value='999' WHERE key='schema_version'")
     r = invoke("whoami")
     assert r.exit_code == 1
     assert "schema version 999, newer than this wwwtrak knows" in r.stderr
@@ -173,26 +191,35 @@ def test_version_1_database_upgrades_and_keeps_its_data(isolated):
     from wwwtrak import db, migrations
     from wwwtrak.instance import init
 
-    url = str(isolated / "wwwtrak.db")
+    url = os.environ["WWWTRAK_DB"]
     init(url, "root")
-    db.close_database()
-    # Rebuild it as version 1: drop every table later migrations made.
-    con = sqlite3.connect(url)
+    # Rebuild it as version 1: drop every table later migrations made, newest first.
     v1 = {"setting", "operator", "audit_entry", "lookup"}
-    for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'").fetchall():
-        if name not in v1:
-            con.execute(f'DROP TABLE "{name}"')
-    con.execute("UPDATE setting SET value='1' WHERE key='schema_version'")
-    con.execute("INSERT INTO lookup (kind, scope, code, key, label, active, attrs) VALUES ('pc-type', '', 'amiga', 'amiga', 'Amiga', 1, '{}')")
-    con.commit()
-    con.close()
+    later = [t for t in reversed(db.database.get_tables()) if t not in v1]
+    db.close_database()
+    for name in _drop_order(later):
+        sql(f'DROP TABLE "{name}"')
+    sql("UPDATE setting SET value='1' WHERE key='schema_version'")
+    sql("INSERT INTO lookup (kind, scope, code, key, label, active, attrs) VALUES ('pc-type', '', 'amiga', 'amiga', 'Amiga', ?, '{}')", True)
     r = invoke("lookup", "list", "pc-type", "--format", "json")
     assert r.exit_code == 0, r.stderr
     assert "amiga" in [x["code"] for x in r.json]
-    con = sqlite3.connect(url)
-    assert con.execute("SELECT value FROM setting WHERE key='schema_version'").fetchone()[0] == str(migrations.LATEST)
-    tables = {n for (n,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert sql("SELECT value FROM setting WHERE key='schema_version'") == [(str(migrations.LATEST),)]
+    db.open_database(url)
+    tables = set(db.database.get_tables())
+    db.close_database()
     assert {"customer", "login", "usage_session"} <= tables
+
+
+def _drop_order(tables):
+    """Tables in an order that drops referencing tables before the ones they reference."""
+    from peewee import sort_models
+
+    from wwwtrak import models
+
+    all_models = [m for m in vars(models).values() if isinstance(m, type) and issubclass(m, models.BaseModel) and m is not models.BaseModel]
+    ordered = [m._meta.table_name for m in reversed(sort_models(all_models))]
+    return [t for t in ordered if t in tables]
 
 
 def test_python_m_wwwtrak_help_lists_groups():

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import invoke, login_as
+from helpers import invoke, login_as, pg_admin, pg_url
 from ledger_fixtures import Books
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -80,29 +80,59 @@ def build_books(b: Books) -> None:
     _ok("payment", "void", "3", env=_at("2026-12-10"))
 
 
+def _pg_create(name: str, template: str) -> None:
+    con = pg_admin()
+    with con.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    con.close()
+
+
 @pytest.fixture(scope="module")
 def _books_template(tmp_path_factory, _template):
-    d = tmp_path_factory.mktemp("books")
-    shutil.copy(_template / "wwwtrak.db", d / "wwwtrak.db")
-    shutil.copy(_template / "credentials", d / "credentials")
-    env = {"WWWTRAK_DB": str(d / "wwwtrak.db"), "WWWTRAK_CREDENTIALS": str(d / "credentials")}
+    """The books built once per module (through the CLI); each test starts from a copy."""
+    d, pg_template = _template
+    books_dir = tmp_path_factory.mktemp("books")
+    shutil.copy(d / "credentials", books_dir / "credentials")
+    env = {"WWWTRAK_CREDENTIALS": str(books_dir / "credentials")}
+    if pg_template:
+        name = f"wwwtrak_books_{os.getpid()}"
+        _pg_create(name, pg_template)
+        env["WWWTRAK_DB"] = pg_url(name)
+    else:
+        shutil.copy(d / "wwwtrak.db", books_dir / "wwwtrak.db")
+        env["WWWTRAK_DB"] = str(books_dir / "wwwtrak.db")
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
         build_books(Books(env["WWWTRAK_DB"]))
     finally:
         for k, v in saved.items():
-            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
-    con = sqlite3.connect(d / "wwwtrak.db")
+            if v is None:
+                os.environ.pop(k)
+            else:
+                os.environ[k] = v
+    if pg_template:
+        yield books_dir, name
+        con = pg_admin()
+        with con.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        con.close()
+        return
+    con = sqlite3.connect(books_dir / "wwwtrak.db")
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
-    return d
+    yield books_dir, None
 
 
 @pytest.fixture
 def books(cli, isolated, _books_template, monkeypatch):
     """The three months of books above, on 2026-12-31."""
-    shutil.copy(_books_template / "wwwtrak.db", isolated / "wwwtrak.db")
+    books_dir, pg_template = _books_template
+    if pg_template:
+        _pg_create(os.environ["WWWTRAK_DB"].rsplit("/", 1)[1], pg_template)
+    else:
+        shutil.copy(books_dir / "wwwtrak.db", isolated / "wwwtrak.db")
     monkeypatch.setenv("WWWTRAK_NOW", END)
     return Books()
 

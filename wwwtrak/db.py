@@ -53,10 +53,40 @@ def _create_private_file(path: Path) -> None:
     os.close(fd)
 
 
+def _open_postgres(url: str):
+    from urllib.parse import unquote, urlsplit
+
+    from peewee import PostgresqlDatabase
+
+    try:
+        import psycopg2  # noqa: F401
+    except ImportError:
+        raise DatabaseError("PostgreSQL needs its driver: pip install 'wwwtrak[postgres]'") from None
+    parts = urlsplit(url)
+    name = unquote(parts.path.lstrip("/"))
+    if not name:
+        raise DatabaseError(f"{describe(url)}: the URL names no database (postgresql://user@host/dbname)")
+    db = PostgresqlDatabase(
+        name,
+        user=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        host=parts.hostname or None,
+        port=parts.port or None,
+    )
+    try:
+        db.connect(reuse_if_open=True)
+    except OperationalError as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else "connection failed"
+        hint = f"; create it with 'createdb {name}'" if "does not exist" in first else ""
+        raise DatabaseError(f"{describe(url)}: cannot connect: {first}{hint}") from None
+    database.initialize(db)
+    return db
+
+
 def open_database(url: str, *, create: bool = False):
-    """Bind the models to the database at ``url``; create the file only when asked."""
+    """Bind the models to the database at ``url``; create a SQLite file only when asked."""
     if is_postgres(url):
-        raise DatabaseError(f"{describe(url)}: PostgreSQL is not supported yet")
+        return _open_postgres(url)
     path = Path(url).expanduser()
     if not path.exists():
         if not create:
@@ -85,7 +115,7 @@ def get_setting(key: str, default: str | None = None) -> str | None:
 
 
 def set_setting(key: str, value: str) -> None:
-    Setting.insert(key=key, value=value).on_conflict_replace().execute()
+    Setting.insert(key=key, value=value).on_conflict(conflict_target=[Setting.key], update={Setting.value: value}).execute()
 
 
 def is_initialised() -> bool:
@@ -111,6 +141,8 @@ def bulk_insert(model, columns: list[str], rows, chunk: int = 5000) -> int:
     """
     db = database.obj
     table = model._meta.table_name
+    if is_postgres_db(db):
+        return _bulk_insert_postgres(db, table, columns, rows, chunk)
     param = db.param
     sql = f'INSERT INTO "{table}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) VALUES ({", ".join([param] * len(columns))})'
     count = 0
@@ -124,5 +156,31 @@ def bulk_insert(model, columns: list[str], rows, chunk: int = 5000) -> int:
             batch = []
     if batch:
         cursor.executemany(sql, batch)
+        count += len(batch)
+    return count
+
+
+def is_postgres_db(db) -> bool:
+    from peewee import PostgresqlDatabase
+
+    return isinstance(db, PostgresqlDatabase)
+
+
+def _bulk_insert_postgres(db, table: str, columns: list[str], rows, chunk: int) -> int:
+    """Multi-row INSERTs through psycopg2's execute_values: one round trip per page, not per row."""
+    from psycopg2.extras import execute_values
+
+    sql = f'INSERT INTO "{table}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) VALUES %s'
+    cursor = db.cursor()
+    count = 0
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= chunk:
+            execute_values(cursor, sql, batch, page_size=1000)
+            count += len(batch)
+            batch = []
+    if batch:
+        execute_values(cursor, sql, batch, page_size=1000)
         count += len(batch)
     return count

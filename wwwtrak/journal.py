@@ -95,8 +95,7 @@ def write(entries: Sequence[Entry]) -> list[int]:
         assert_balanced(e)
     if not entries:
         return []
-    first = (JournalEntry.select(fn.MAX(JournalEntry.id)).scalar() or 0) + 1
-    ids = list(range(first, first + len(entries)))
+    ids = _reserve_ids(len(entries))
     created = int(clock.now_utc().timestamp())
     db.bulk_insert(
         JournalEntry,
@@ -113,6 +112,17 @@ def write(entries: Sequence[Entry]) -> list[int]:
         ((i, p.account, to_cents(p.amount), p.customer_id) for i, e in zip(ids, entries) for p in e.postings),
     )
     return ids
+
+
+def _reserve_ids(n: int) -> list[int]:
+    """Ids for ``n`` new entries, so their postings can be inserted in bulk with them."""
+    database = JournalEntry._meta.database
+    if db.is_postgres_db(database.obj):
+        cursor = database.execute_sql("SELECT nextval(pg_get_serial_sequence('journal_entry', 'id')) FROM generate_series(1, %s)", (n,))
+        return [int(i) for (i,) in cursor.fetchall()]
+    # SQLite: the transaction holds the write lock (BEGIN IMMEDIATE), so nobody else takes these.
+    first = (JournalEntry.select(fn.MAX(JournalEntry.id)).scalar() or 0) + 1
+    return list(range(first, first + n))
 
 
 def reversal(entry_id: int, day: date, memo: str) -> Entry:

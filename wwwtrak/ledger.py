@@ -235,7 +235,8 @@ def _apply(customer_id: int, on: date | None = None) -> list[tuple[int, Decimal]
             s = credit[0]
             take = min(due, s.remaining)
             day = max(s.date, item.issue_date, on or date.min)
-            rows.append({"customer": customer_id, "invoice": item.number, s.column(): s.id, "amount": take, "date": day})
+            rows.append({"customer": customer_id, "invoice": item.number, "payment": None, "credit": None, "source_invoice": None,
+                         s.column(): s.id, "amount": take, "date": day})
             applied.append((item.number, take))
             s.remaining -= take
             due -= take
@@ -364,6 +365,8 @@ def _void(actor: Actor, model, kind: str, source_id: int) -> Void:
             raise Conflict(f"{kind} {source_id} was already voided on {row.voided_on}")
         # Not before the source's last application took effect, so no past day sees it both void and applied.
         last = Application.select(fn.MAX(Application.date)).where(column == row.id).scalar()
+        if isinstance(last, str):  # SQLite hands back the stored text
+            last = date.fromisoformat(last)
         day = max(clock.today(instance.zone()), row.date, last or date.min)
         entry = JournalEntry.get((JournalEntry.kind == kind) & (getattr(JournalEntry, kind) == row.id))
         journal.write([journal.reversal(entry.id, day, f"Void of {label} {row.id}")])

@@ -136,16 +136,9 @@ def usage(month: str, by: str = "hours", limit: int = 20) -> list[dict]:
         .limit(limit)
         .tuples()
     )
-    return [
-        {
-            "rank": rank,
-            "customer_id": cid,
-            "name": name,
-            "sessions": count,
-            "hours": f"{Decimal(secs) / 3600:.2f}",
-            "seconds": secs,
-            "bytes": b,
-            "gb": f"{Decimal(b) / 10**9:.3f}",
-        }
-        for rank, (cid, name, count, secs, b) in enumerate(q, 1)
-    ]
+    rows = []
+    for rank, (cid, name, count, secs, b) in enumerate(q, 1):
+        secs, b = int(secs), int(b)  # PostgreSQL sums bigints as numeric
+        rows.append({"rank": rank, "customer_id": cid, "name": name, "sessions": int(count), "hours": f"{Decimal(secs) / 3600:.2f}",
+                     "seconds": secs, "bytes": b, "gb": f"{Decimal(b) / 10**9:.3f}"})
+    return rows
