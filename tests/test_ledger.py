@@ -600,3 +600,34 @@ def test_export_customers_json_has_lookups_and_balances(books):
     assert (bob["id"], bob["type"], bob["company"], bob["tags"], bob["logins"], bob["billing_category"], bob["balance"]) == (
         BOB, "commercial", "Bob's Bait & Tackle", ["fishing"], ["bob", "bobshop"], "small-business", "71.20")
     assert [r["balance"] for r in rows] == ["28.95", "71.20", "15.00"]
+
+
+@pytest.mark.sqlite_only
+def test_backup_and_restore_keep_the_books(books, tmp_path):
+    _ok("backup", str(tmp_path / "books.gz"))
+    env = {"WWWTRAK_DB": str(tmp_path / "restored.db")}
+    _ok("restore", str(tmp_path / "books.gz"), env=env)
+    assert _ok("check", env=env).stdout == _ok("check").stdout
+    for fmt in ("beancount", "iif"):
+        assert _ok("export", "ledger", "--month", "2026-12", "--format", fmt, env=env).stdout == _ok(
+            "export", "ledger", "--month", "2026-12", "--format", fmt).stdout
+    # new entries continue the numbering after a restore
+    assert _ok("payment", "add", ADA, "1.00", "--format", "json", env=env).json["id"] == 7
+
+
+def test_demo_books_pay_some_invoices_show_aging_and_write_beancount(books, tmp_path):
+    from wwwtrak.audit import Actor
+    from wwwtrak.ledger_demo import payments_and_aging
+
+    with books:
+        sections = dict(payments_and_aging(Actor(1, "root", "superuser", "demo"), tmp_path))
+    assert [line.split() for line in sections["Payments"].splitlines()[2:]] == [
+        ["7", "1001", "payment", "28.95", "6", "0.00"],
+        ["8", "1002", "payment", "35.60", "4", "35.60"],  # then a 5.00 outage credit
+    ]
+    assert sections["Receivable aging as of 2026-12-31"].splitlines()[-1].split() == ["TOTAL", "15.00", "21.20", "9.40", "0.00", "0.00", "45.60"]
+    files = sorted(tmp_path.glob("ledger-*.beancount"))
+    assert [f.name for f in files] == [f"ledger-2026-{m}.beancount" for m in ("09", "10", "11", "12")]
+    loader = pytest.importorskip("beancount.loader")
+    assert all(loader.load_string(f.read_text())[1] == [] for f in files)
+    assert sections["Journal"].splitlines()[-1].startswith("ok: 19 journal entries balance")
