@@ -69,30 +69,30 @@ def month_entries(month: str) -> tuple[Period, list[Txn]]:
 
     period = Period.parse(month)
     q = (
-        JournalEntry.select(JournalEntry, Customer.name, Payment.reference, Payment.method, Invoice.due_date)
-        .join(Customer, on=(JournalEntry.customer == Customer.id), join_type=JOIN.LEFT_OUTER, attr="c")
+        JournalEntry.select(JournalEntry.id, JournalEntry.date, JournalEntry.kind, JournalEntry.memo, JournalEntry.customer,
+                            JournalEntry.invoice, JournalEntry.payment, JournalEntry.credit, JournalEntry.reverses,
+                            Customer.name, Payment.reference, Payment.method, Invoice.due_date)
+        .join(Customer, JOIN.LEFT_OUTER, on=(JournalEntry.customer == Customer.id))
         .switch(JournalEntry)
-        .join(Payment, on=(JournalEntry.payment == Payment.id), join_type=JOIN.LEFT_OUTER, attr="p")
+        .join(Payment, JOIN.LEFT_OUTER, on=(JournalEntry.payment == Payment.id))
         .switch(JournalEntry)
-        .join(Invoice, on=(JournalEntry.invoice == Invoice.number), join_type=JOIN.LEFT_OUTER, attr="i")
+        .join(Invoice, JOIN.LEFT_OUTER, on=(JournalEntry.invoice == Invoice.number))
         .where(JournalEntry.period == str(period))
         .order_by(JournalEntry.date, JournalEntry.id)
+        .tuples()
     )
-    entries = list(q)
-    legs: dict[int, list[Leg]] = {e.id: [] for e in entries}
-    if entries:
-        first, last = min(e.id for e in entries), max(e.id for e in entries)
-        rows = Posting.select(Posting.entry, Posting.account, Posting.amount).where(Posting.entry.between(first, last)).order_by(Posting.id)
-        for entry_id, account, amount in rows.tuples():
+    rows = list(q)
+    legs: dict[int, list[Leg]] = {r[0]: [] for r in rows}
+    if rows:
+        ids = [r[0] for r in rows]
+        postings = Posting.select(Posting.entry, Posting.account, Posting.amount).where(Posting.entry.between(min(ids), max(ids))).order_by(Posting.id)
+        for entry_id, account, amount in postings.tuples():
             if entry_id in legs:
                 legs[entry_id].append(Leg(account, amount))
-    txns = []
-    for e in entries:
-        c, p, i = getattr(e, "c", None), getattr(e, "p", None), getattr(e, "i", None)
-        txns.append(
-            Txn(e.id, e.date, e.kind, e.memo, e.customer_id, (c.name if c else "") or "", e.invoice_id, e.payment_id, e.credit_id,
-                (p.reference if p else "") or "", (p.method if p else "") or "", i.due_date if i else None, e.reverses_id, tuple(legs[e.id]))
-        )
+    txns = [
+        Txn(eid, day, kind, memo, cid, name or "", inv, pay, cred, reference or "", method or "", due, rev, tuple(legs[eid]))
+        for eid, day, kind, memo, cid, inv, pay, cred, rev, name, reference, method, due in rows
+    ]
     return period, txns
 
 
@@ -172,7 +172,7 @@ def _iif_row(*fields) -> str:
     return "\t".join(_iif_field(f) if f is not None else "" for f in fields)
 
 
-def to_iif(txns: list[Txn], customers: dict[int, Customer]) -> str:
+def to_iif(txns: list[Txn], customers: dict[int, Party]) -> str:
     """QuickBooks Desktop IIF: the accounts and customers used, then one transaction per entry.
 
     Invoices are INVOICE, payments PAYMENT, credit memos CREDIT MEMO, voids a
@@ -233,11 +233,26 @@ def _iif_docnum(t: Txn) -> str:
     return f"VOID-{'P' if t.payment else 'CM'}{t.payment or t.credit}"
 
 
-def _customers_of(txns: list[Txn]) -> dict[int, Customer]:
+@dataclass(frozen=True)
+class Party:
+    """A customer as the IIF customer list needs them."""
+
+    name: str
+    address: str | None
+    city: str | None
+    state: str | None
+    postal_code: str | None
+    phone: str | None
+    email: str | None
+
+
+def _customers_of(txns: list[Txn]) -> dict[int, Party]:
     ids = sorted({t.customer_id for t in txns if t.customer_id is not None})
     out = {}
     for i in range(0, len(ids), 500):
-        out.update({c.id: c for c in Customer.select().where(Customer.id.in_(ids[i : i + 500]))})
+        q = Customer.select(Customer.id, Customer.name, Customer.address, Customer.city, Customer.state, Customer.postal_code,
+                            Customer.phone, Customer.email).where(Customer.id.in_(ids[i : i + 500]))
+        out.update({row[0]: Party(*row[1:]) for row in q.tuples()})
     return out
 
 

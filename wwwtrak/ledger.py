@@ -61,17 +61,22 @@ def _jurisdiction(rates: dict, country: str | None, state: str | None) -> str | 
 
 def invoice_entries(invoices: Sequence[Invoice]) -> list[Entry]:
     """The journal entries of invoices: receivable against each line's income account and sales tax."""
-    numbers = [inv.number for inv in invoices]
+    if not invoices:
+        return []
+    wanted = {inv.number for inv in invoices}
+    lo, hi = min(wanted), max(wanted)  # a run's numbers are consecutive: one range, filtered again here
     lines: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
-    where: dict[int, tuple[str | None, str | None]] = {}
-    for chunk in _chunks(numbers):
-        q = InvoiceLine.select(InvoiceLine.invoice, InvoiceLine.account, InvoiceLine.amount).where(InvoiceLine.invoice.in_(chunk))
-        for number, account, amount in q.order_by(InvoiceLine.invoice, InvoiceLine.position).tuples():
+    q = InvoiceLine.select(InvoiceLine.invoice, InvoiceLine.account, InvoiceLine.amount).where(InvoiceLine.invoice.between(lo, hi))
+    for number, account, amount in q.order_by(InvoiceLine.invoice, InvoiceLine.position).tuples():
+        if number in wanted:
             lines[number].append((account, amount))
-    customer_ids = sorted({inv.customer_id for inv in invoices})
-    for chunk in _chunks(customer_ids):
-        for cid, country, state in Customer.select(Customer.id, Customer.country, Customer.state).where(Customer.id.in_(chunk)).tuples():
-            where[cid] = (country, state)
+    where = dict(
+        ((cid, (country, state)) for cid, country, state in (
+            Customer.select(Customer.id, Customer.country, Customer.state)
+            .where(Customer.id.in_(Invoice.select(Invoice.customer).where(Invoice.number.between(lo, hi))))
+            .tuples()
+        ))
+    )
     rates = _jurisdictions()
     entries = []
     for inv in invoices:
@@ -97,13 +102,13 @@ def invoice_entries(invoices: Sequence[Invoice]) -> list[Entry]:
 
 def post_invoices(invoices: Sequence[Invoice]) -> int:
     """Write the invoices' journal entries and apply account credit to them; call inside the run's transaction."""
+    if not invoices:
+        return 0
     with db.atomic():
         journal.write(invoice_entries(invoices))
-        customers = sorted({inv.customer_id for inv in invoices})
-        credit = unapplied_credit(customers)
-        for cid in customers:
-            if credit.get(cid, ZERO) > 0 or any(inv.total < 0 for inv in invoices if inv.customer_id == cid):
-                _apply(cid)
+        lo, hi = min(inv.number for inv in invoices), max(inv.number for inv in invoices)
+        # Only customers with credit (paid ahead, a credit memo, a negative invoice) have anything to apply.
+        _apply(Invoice.select(Invoice.customer).where(Invoice.number.between(lo, hi)))
     return len(invoices)
 
 
@@ -136,35 +141,42 @@ def _active(model, as_of: date | None):
     return (model.date <= as_of) & (model.voided_on.is_null() | (model.voided_on > as_of))
 
 
-def _applied_by(column, as_of: date | None, customers) -> dict[int, int]:
-    q = Application.select(column, _sum_cents(Application.amount)).where(column.is_null(False)).group_by(column)
+def _applied_by_source(as_of: date | None, customers) -> dict[tuple[str, int], int]:
+    """Cents applied so far from each source, keyed ("payment", id), ("credit", id) or ("invoice", number)."""
+    q = (
+        Application.select(Application.payment, Application.credit, Application.source_invoice, _sum_cents(Application.amount))
+        .group_by(Application.payment, Application.credit, Application.source_invoice)
+    )
     if as_of is not None:
         q = q.where(Application.date <= as_of)
     if customers is not None:
         q = q.where(Application.customer.in_(customers))
-    return dict(q.tuples())
+    out = {}
+    for payment, credit, invoice, cents in q.tuples():
+        key = ("payment", payment) if payment is not None else ("credit", credit) if credit is not None else ("invoice", invoice)
+        out[key] = cents
+    return out
 
 
-def sources(customers: Sequence[int] | None = None, as_of: date | None = None) -> list[Source]:
-    """Every source of credit with something left to apply, oldest first."""
+def sources(customers=None, as_of: date | None = None) -> list[Source]:
+    """Every source of credit with something left to apply, oldest first (customers: ids, a subquery, or None)."""
+    applied = _applied_by_source(as_of, customers)
     out: list[Source] = []
-    for model, kind, column in ((Payment, "payment", Application.payment), (Credit, "credit", Application.credit)):
-        applied = _applied_by(column, as_of, customers)
+    for model, kind in ((Payment, "payment"), (Credit, "credit")):
         q = model.select(model.id, model.customer, model.date, model.amount).where(_active(model, as_of))
         if customers is not None:
             q = q.where(model.customer.in_(customers))
         for sid, cid, day, amount in q.tuples():
-            left = amount - from_cents(applied.get(sid, 0))
+            left = amount - from_cents(applied.get((kind, sid), 0))
             if left:
                 out.append(Source(kind, sid, cid, day, left))
-    applied = _applied_by(Application.source_invoice, as_of, customers)
     q = Invoice.select(Invoice.number, Invoice.customer, Invoice.issue_date, Invoice.total).where(Invoice.total < ZERO)
     if as_of is not None:
         q = q.where(Invoice.issue_date <= as_of)
     if customers is not None:
         q = q.where(Invoice.customer.in_(customers))
     for number, cid, day, total in q.tuples():
-        left = -total - from_cents(applied.get(number, 0))
+        left = -total - from_cents(applied.get(("invoice", number), 0))
         if left:
             out.append(Source("invoice", number, cid, day, left))
     order = {"invoice": 0, "credit": 1, "payment": 2}
@@ -172,11 +184,12 @@ def sources(customers: Sequence[int] | None = None, as_of: date | None = None) -
     return out
 
 
-def unapplied_credit(customers: Sequence[int] | None = None, as_of: date | None = None) -> dict[int, Decimal]:
-    """Each customer's account credit not yet applied to an invoice."""
+def unapplied_credit(customers=None, as_of: date | None = None) -> dict[int, Decimal]:
+    """Each customer's account credit not yet applied to an invoice (customers: ids, a subquery, or None for all)."""
     out: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for chunk in [None] if customers is None else _chunks(list(customers)):
-        for s in sources(chunk, as_of):
+    batches = _chunks(list(customers)) if isinstance(customers, (list, tuple, set)) else [customers]
+    for batch in batches:
+        for s in sources(batch, as_of):
             out[s.customer_id] += s.remaining
     return dict(out)
 
@@ -198,11 +211,13 @@ class OpenItem:
         return self.total - self.paid if self.total > 0 else ZERO
 
 
-def invoice_items(customers: Sequence[int] | None = None, as_of: date | None = None, numbers: Sequence[int] | None = None, open_only: bool = True) -> list[OpenItem]:
+def invoice_items(customers=None, as_of: date | None = None, open_only: bool = True) -> list[OpenItem]:
     """Invoices issued by ``as_of`` (all when None) with what was paid on them by then, oldest first."""
     paid = Application.select(Application.invoice.alias("number"), fn.SUM(Application.amount).coerce(False).alias("cents")).group_by(Application.invoice)
     if as_of is not None:
         paid = paid.where(Application.date <= as_of)
+    if customers is not None:
+        paid = paid.where(Application.customer.in_(customers))
     paid = paid.alias("paid")
     q = (
         Invoice.select(Invoice.customer, Invoice.number, Invoice.period, Invoice.issue_date, Invoice.due_date,
@@ -216,35 +231,52 @@ def invoice_items(customers: Sequence[int] | None = None, as_of: date | None = N
         q = q.where(Invoice.issue_date <= as_of)
     if customers is not None:
         q = q.where(Invoice.customer.in_(customers))
-    if numbers is not None:
-        q = q.where(Invoice.number.in_(numbers))
     return [OpenItem(c, n, p, i, d, t, from_cents(pd)) for c, n, p, i, d, t, pd in q.tuples()]
 
 
-def _apply(customer_id: int, on: date | None = None) -> list[tuple[int, Decimal]]:
-    """Apply the customer's credit to their open invoices, oldest first; returns (invoice, amount) applied.
+def _apply(customers, on: date | None = None) -> dict[int, tuple[list[tuple[int, Decimal]], Decimal]]:
+    """Apply each customer's credit to their open invoices, oldest first.
 
-    An application is dated when it took effect: not before its source, its
+    ``customers`` are ids or a subquery. Returns, for each customer with
+    credit, the (invoice, amount) pairs applied and the credit left. An
+    application is dated when it took effect: not before its source, its
     invoice, or ``on`` (the void that freed the credit).
     """
-    credit = [s for s in sources([customer_id]) if s.remaining > 0]
-    rows, applied = [], []
-    for item in invoice_items([customer_id]):
-        due = item.balance
-        while due > 0 and credit:
-            s = credit[0]
-            take = min(due, s.remaining)
-            day = max(s.date, item.issue_date, on or date.min)
-            rows.append({"customer": customer_id, "invoice": item.number, "payment": None, "credit": None, "source_invoice": None,
-                         s.column(): s.id, "amount": take, "date": day})
-            applied.append((item.number, take))
-            s.remaining -= take
-            due -= take
-            if s.remaining == 0:
-                credit.pop(0)
-    if rows:
-        Application.insert_many(rows).execute()
-    return applied
+    credit: dict[int, list[Source]] = defaultdict(list)
+    for s in sources(customers):
+        if s.remaining > 0:
+            credit[s.customer_id].append(s)
+    if not credit:
+        return {}
+    items: dict[int, list[OpenItem]] = defaultdict(list)
+    for item in invoice_items(customers if len(credit) > _CHUNK else list(credit)):
+        if item.customer_id in credit:
+            items[item.customer_id].append(item)
+    rows, result = [], {}
+    for cid, queue in credit.items():
+        applied = []
+        for item in items[cid]:
+            due = item.balance
+            while due > 0 and queue:
+                s = queue[0]
+                take = min(due, s.remaining)
+                day = max(s.date, item.issue_date, on or date.min)
+                rows.append({"customer": cid, "invoice": item.number, "payment": None, "credit": None, "source_invoice": None,
+                             s.column(): s.id, "amount": take, "date": day})
+                applied.append((item.number, take))
+                s.remaining -= take
+                due -= take
+                if s.remaining == 0:
+                    queue.pop(0)
+        result[cid] = (applied, sum((s.remaining for s in queue), ZERO))
+    for batch in _chunks(rows, 1000):
+        Application.insert_many(batch).execute()
+    return result
+
+
+def _apply_one(customer_id: int, on: date | None = None) -> tuple[list[tuple[int, Decimal]], Decimal]:
+    """Apply one customer's credit; returns what was applied and the credit left."""
+    return _apply([customer_id], on).get(customer_id, ([], ZERO))
 
 
 # --- payments and credit memos -----------------------------------------------------
@@ -288,9 +320,9 @@ def _day(text: str | None) -> date:
     return day
 
 
-def _receipt(kind: str, row, applied) -> Receipt:
-    cid = row.customer_id
-    return Receipt(kind, row.id, cid, row.amount, row.date, tuple(applied), unapplied_credit([cid]).get(cid, ZERO), customer_balance(cid))
+def _receipt(kind: str, row) -> Receipt:
+    applied, left = _apply_one(row.customer_id)
+    return Receipt(kind, row.id, row.customer_id, row.amount, row.date, tuple(applied), left, customer_balance(row.customer_id))
 
 
 def add_payment(actor: Actor, customer_id: int, amount: str, method: str = "check", reference: str | None = None,
@@ -318,10 +350,10 @@ def add_payment(actor: Actor, customer_id: int, amount: str, method: str = "chec
         p = Payment.create(customer=customer.id, amount=value, method=method, reference=ref, date=when, created_at=clock.now_utc())
         text = f"Payment {p.id} by {method}" + (f" {ref}" if ref else "")
         journal.write([Entry(when, "payment", text, (Post(CASH[method], value, customer.id), Post(RECEIVABLE, -value, customer.id)), customer.id, payment=p.id)])
-        applied = _apply(customer.id)
+        receipt = _receipt("payment", p)
         audit.record(actor, f"payment {p.id}", {"customer": [None, customer.id], "amount": [None, fmt(value)], "method": [None, method],
                                                 "reference": [None, ref], "date": [None, when.isoformat()]})
-        return _receipt("payment", p, applied)
+        return receipt
 
 
 def add_credit(actor: Actor, customer_id: int, amount: str, description: str, day: str | None = None) -> Receipt:
@@ -335,10 +367,10 @@ def add_credit(actor: Actor, customer_id: int, amount: str, description: str, da
         customer = _customer(customer_id)
         c = Credit.create(customer=customer.id, amount=value, description=text, date=when, created_at=clock.now_utc())
         journal.write([Entry(when, "credit", f"Credit memo {c.id}: {text}", (Post(CREDITS, value, customer.id), Post(RECEIVABLE, -value, customer.id)), customer.id, credit=c.id)])
-        applied = _apply(customer.id)
+        receipt = _receipt("credit", c)
         audit.record(actor, f"credit {c.id}", {"customer": [None, customer.id], "amount": [None, fmt(value)], "description": [None, text],
                                                "date": [None, when.isoformat()]})
-        return _receipt("credit", c, applied)
+        return receipt
 
 
 @dataclass(frozen=True)
@@ -384,7 +416,7 @@ def _void(actor: Actor, model, kind: str, source_id: int) -> Void:
             ).execute()
         row.voided_on = day
         row.save()
-        reapplied = _apply(row.customer_id, on=day)
+        reapplied, _left = _apply_one(row.customer_id, on=day)
         audit.record(actor, f"{kind} {row.id}", {"voided_on": [None, day.isoformat()]})
         return Void(kind, row.id, row.customer_id, day, tuple(reopened), tuple(reapplied), customer_balance(row.customer_id))
 
@@ -405,10 +437,10 @@ def list_payments(customer_id: int | None = None) -> list[dict]:
     if customer_id is not None:
         _customer(customer_id)
         q = q.where(Payment.customer == customer_id)
-    applied = _applied_by(Application.payment, None, None if customer_id is None else [customer_id])
+    applied = _applied_by_source(None, None if customer_id is None else [customer_id])
     rows = []
     for p in q:
-        used = from_cents(applied.get(p.id, 0))
+        used = from_cents(applied.get(("payment", p.id), 0))
         rows.append({
             "id": p.id, "customer_id": p.customer_id, "date": p.date.isoformat(), "amount": fmt(p.amount),
             "method": p.method, "reference": p.reference, "applied": fmt(used),
