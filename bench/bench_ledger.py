@@ -44,7 +44,7 @@ def timed(label: str, results: list):
     print(f"{label:<48} {seconds:8.2f} s", flush=True)
 
 
-def _fill_month(period: Period, customers: int, first_number: int) -> list[Invoice]:
+def _fill_month(period: Period, customers: int, first_number: int) -> BillingRun:
     """One invoice per customer (plan, sometimes usage), saved in bulk like a billing run."""
     start = datetime(period.year, period.month, 1, tzinfo=timezone.utc)
     run = BillingRun.create(month=str(period), at=start, operator=None, operator_name="bench", start_utc=start, end_utc=start,
@@ -67,7 +67,9 @@ def _fill_month(period: Period, customers: int, first_number: int) -> list[Invoi
         db.bulk_insert(Invoice, ["number", "run_id", "customer_id", "period", "issue_date", "due_date", "subtotal", "tax_percent", "tax",
                                  "total", "previous_balance"], invoices)
         db.bulk_insert(InvoiceLine, ["invoice_id", "position", "kind", "account", "description", "amount", "taxable"], lines)
-    return list(Invoice.select().where(Invoice.run == run.id).order_by(Invoice.number))
+    run.invoices, run.first_number, run.last_number = customers, first_number, first_number + customers - 1
+    run.save()
+    return run
 
 
 def main() -> None:
@@ -88,9 +90,9 @@ def main() -> None:
     results: list = []
     print(f"{n:,} customers, database {url}")
     october = _fill_month(Period(2026, 10), n, 1)
-    with timed(f"post October: {len(october):,} invoices", results):
+    with timed(f"post October: {october.invoices:,} invoices", results):
         with db.atomic():
-            ledger.post_invoices(october)
+            ledger.post_run(october)
     payers = list(range(1, n + 1, max(1, n // args.payments)))[: args.payments]
     with timed(f"payment add x {len(payers):,} (one transaction each)", results):
         for cid in payers:
@@ -98,9 +100,9 @@ def main() -> None:
             extra = Decimal("30.00") if cid % 10 == 1 else Decimal(0)  # paid ahead: credit for November
             ledger.add_payment(ROOT, cid, str(owed + extra), "check", f"chk-{cid}", "2026-11-20")
     november = _fill_month(Period(2026, 11), n, n + 1)
-    with timed(f"post November: {len(november):,} invoices, credit applied", results):
+    with timed(f"post November: {november.invoices:,} invoices, credit applied", results):
         with db.atomic():
-            ledger.post_invoices(november)
+            ledger.post_run(november)
     with timed("report aging", results):
         aging = reports.aging()
     with timed("report revenue --month 2026-11", results):

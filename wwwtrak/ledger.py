@@ -22,11 +22,12 @@ from wwwtrak import audit, clock, db, instance, journal
 from wwwtrak.audit import Actor
 from wwwtrak.errors import Conflict, InvalidInput, NotFound
 from wwwtrak.journal import CASH, CREDITS, RECEIVABLE, Entry, Legs, Post
-from wwwtrak.models import Application, Credit, Customer, Invoice, InvoiceLine, JournalEntry, Lookup, Payment
-from wwwtrak.money import fmt, from_cents, parse_money
+from wwwtrak.models import Application, BillingRun, Credit, Customer, Invoice, InvoiceLine, JournalEntry, Lookup, Payment
+from wwwtrak.money import fmt, from_cents, parse_money, to_cents
 
 ZERO = Decimal("0.00")
 METHODS = tuple(CASH)
+APPLICATION_COLUMNS = ["customer_id", "invoice_id", "payment_id", "credit_id", "source_invoice_id", "amount", "date"]
 _CHUNK = 500
 
 
@@ -59,57 +60,61 @@ def _jurisdiction(rates: dict, country: str | None, state: str | None) -> str | 
     return rates.get((country, None)) or state or country
 
 
-def invoice_entries(invoices: Sequence[Invoice]) -> list[Entry]:
-    """The journal entries of invoices: receivable against each line's income account and sales tax."""
-    if not invoices:
-        return []
-    wanted = {inv.number for inv in invoices}
-    lo, hi = min(wanted), max(wanted)  # a run's numbers are consecutive: one range, filtered again here
-    lines: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
+def _raw(query) -> list[tuple]:
+    """A query's rows as the database returns them, without Peewee's per-value conversion (month-end reads)."""
+    return Invoice._meta.database.execute(query).fetchall()
+
+
+def _day(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def invoice_entries(lo: int, hi: int, wanted: set[int] | None = None) -> list[Entry]:
+    """The journal entries of invoices ``lo``..``hi`` (only ``wanted`` ones when given): receivable against
+    each line's income account, and sales tax by jurisdiction."""
+    lines: dict[int, list[tuple[str, int]]] = defaultdict(list)
     q = InvoiceLine.select(InvoiceLine.invoice, InvoiceLine.account, InvoiceLine.amount).where(InvoiceLine.invoice.between(lo, hi))
-    for number, account, amount in q.order_by(InvoiceLine.invoice, InvoiceLine.position).tuples():
-        if number in wanted:
-            lines[number].append((account, amount))
-    where = dict(
-        ((cid, (country, state)) for cid, country, state in (
-            Customer.select(Customer.id, Customer.country, Customer.state)
-            .where(Customer.id.in_(Invoice.select(Invoice.customer).where(Invoice.number.between(lo, hi))))
-            .tuples()
-        ))
+    for number, account, cents in _raw(q.order_by(InvoiceLine.invoice, InvoiceLine.position)):
+        lines[number].append((account, int(cents)))
+    q = (
+        Invoice.select(Invoice.number, Invoice.customer, Invoice.period, Invoice.issue_date, Invoice.tax, Invoice.total,
+                       Customer.country, Customer.state)
+        .join(Customer)
+        .where(Invoice.number.between(lo, hi))
+        .order_by(Invoice.number)
     )
     rates = _jurisdictions()
     entries = []
-    for inv in invoices:
+    for number, cid, period, issue, tax, total, country, state in _raw(q):
+        if wanted is not None and number not in wanted:
+            continue
         legs = Legs()
-        legs.add(RECEIVABLE, inv.total)
-        for account, amount in lines[inv.number]:
-            legs.add(account, -amount)
-        if inv.tax:
-            legs.add(journal.sales_tax_account(_jurisdiction(rates, *where.get(inv.customer_id, (None, None)))), -inv.tax)
-        entries.append(
-            Entry(
-                date=inv.issue_date,
-                kind="invoice",
-                memo=f"Invoice {inv.number} for {inv.period}",
-                postings=legs.posts(inv.customer_id),
-                customer_id=inv.customer_id,
-                invoice=inv.number,
-                period=inv.period,
-            )
-        )
+        legs.add(RECEIVABLE, from_cents(total))
+        for account, cents in lines[number]:
+            legs.add(account, -from_cents(cents))
+        if tax:
+            legs.add(journal.sales_tax_account(_jurisdiction(rates, country, state)), -from_cents(tax))
+        entries.append(Entry(_day(issue), "invoice", f"Invoice {number} for {period}", legs.posts(cid), cid, invoice=number, period=period))
     return entries
 
 
-def post_invoices(invoices: Sequence[Invoice]) -> int:
-    """Write the invoices' journal entries and apply account credit to them; call inside the run's transaction."""
-    if not invoices:
-        return 0
+def _post(lo: int, hi: int, wanted: set[int] | None = None) -> int:
     with db.atomic():
-        journal.write(invoice_entries(invoices))
-        lo, hi = min(inv.number for inv in invoices), max(inv.number for inv in invoices)
+        count = len(journal.write(invoice_entries(lo, hi, wanted)))
         # Only customers with credit (paid ahead, a credit memo, a negative invoice) have anything to apply.
         _apply(Invoice.select(Invoice.customer).where(Invoice.number.between(lo, hi)))
-    return len(invoices)
+    return count
+
+
+def post_run(run: BillingRun) -> int:
+    """Post every invoice of a billing run to the journal and apply account credit; call inside the run's transaction."""
+    return _post(run.first_number, run.last_number) if run.invoices else 0
+
+
+def post_invoices(invoices: Sequence[Invoice]) -> int:
+    """Post these invoices to the journal and apply account credit to them."""
+    wanted = {inv.number for inv in invoices}
+    return _post(min(wanted), max(wanted), wanted) if wanted else 0
 
 
 def post_invoice(invoice: Invoice) -> None:
@@ -130,8 +135,6 @@ class Source:
     date: date
     remaining: Decimal
 
-    def column(self) -> str:
-        return {"payment": "payment", "credit": "credit", "invoice": "source_invoice"}[self.kind]
 
 
 def _active(model, as_of: date | None):
@@ -261,16 +264,15 @@ def _apply(customers, on: date | None = None) -> dict[int, tuple[list[tuple[int,
                 s = queue[0]
                 take = min(due, s.remaining)
                 day = max(s.date, item.issue_date, on or date.min)
-                rows.append({"customer": cid, "invoice": item.number, "payment": None, "credit": None, "source_invoice": None,
-                             s.column(): s.id, "amount": take, "date": day})
+                ref = {"payment": None, "credit": None, "invoice": None, s.kind: s.id}
+                rows.append((cid, item.number, ref["payment"], ref["credit"], ref["invoice"], to_cents(take), day.isoformat()))
                 applied.append((item.number, take))
                 s.remaining -= take
                 due -= take
                 if s.remaining == 0:
                     queue.pop(0)
         result[cid] = (applied, sum((s.remaining for s in queue), ZERO))
-    for batch in _chunks(rows, 1000):
-        Application.insert_many(batch).execute()
+    db.bulk_insert(Application, APPLICATION_COLUMNS, rows)
     return result
 
 
@@ -310,7 +312,7 @@ def _amount(text: str) -> Decimal:
     return amount
 
 
-def _day(text: str | None) -> date:
+def _when(text: str | None) -> date:
     today = clock.today(instance.zone())
     if text is None:
         return today
@@ -333,7 +335,7 @@ def add_payment(actor: Actor, customer_id: int, amount: str, method: str = "chec
         raise InvalidInput(f"method: {method!r} is not one of {', '.join(METHODS)}")
     value = _amount(amount)
     ref = " ".join((reference or "").split())
-    when = _day(day)
+    when = _when(day)
     with db.atomic():
         customer = _customer(customer_id)
         if ref and not allow_duplicate:
@@ -362,7 +364,7 @@ def add_credit(actor: Actor, customer_id: int, amount: str, description: str, da
     text = " ".join((description or "").split())
     if not text:
         raise InvalidInput("description: must not be empty")
-    when = _day(day)
+    when = _when(day)
     with db.atomic():
         customer = _customer(customer_id)
         c = Credit.create(customer=customer.id, amount=value, description=text, date=when, created_at=clock.now_utc())
@@ -410,10 +412,8 @@ def _void(actor: Actor, model, kind: str, source_id: int) -> Void:
             .tuples()
         )
         reopened = [(number, from_cents(cents)) for number, cents in q if cents]
-        if reopened:
-            Application.insert_many(
-                [{"customer": row.customer_id, "invoice": n, kind: row.id, "amount": -a, "date": day} for n, a in reopened]
-            ).execute()
+        source = (row.id, None) if kind == "payment" else (None, row.id)
+        db.bulk_insert(Application, APPLICATION_COLUMNS, [(row.customer_id, n, *source, None, -to_cents(a), day.isoformat()) for n, a in reopened])
         row.voided_on = day
         row.save()
         reapplied, _left = _apply_one(row.customer_id, on=day)
