@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from wwwtrak.commands import _cli, audit, check, credit, database, demo, export, lookup, operator, payment, report, system
+from wwwtrak.commands import _cli, audit, check, credit, customer, database, demo, export, lookup, operator, payment, plan, report, system
 
 app = typer.Typer(
     cls=_cli.WwwtrakGroup,
@@ -28,7 +28,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    db: Annotated[Optional[str], typer.Option("--db", metavar="PATH_OR_URL", help="Database: a SQLite path or postgresql:// URL [env: WWWTRAK_DB].")] = None,
+    db: Annotated[Optional[str], typer.Option("--db", metavar="PATH_OR_URL", help="Database: a SQLite path or postgresql:// URL (env: WWWTRAK_DB).")] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
 ) -> None:
     """WWWTrak: billing and customer management for Internet service providers."""
@@ -41,6 +41,8 @@ database.register(app)
 app.add_typer(operator.app, name="operator")
 app.add_typer(lookup.app, name="lookup")
 app.add_typer(audit.app, name="audit")
+app.add_typer(customer.app, name="customer")
+app.add_typer(plan.app, name="plan")
 check.register(app)
 app.add_typer(payment.app, name="payment")
 app.add_typer(credit.app, name="credit")

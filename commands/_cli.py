@@ -13,6 +13,11 @@ from typing import Any, Iterable, Sequence
 import typer
 from typer.core import TyperGroup
 
+try:  # Typer >= 0.2x vendors click and roots its usage errors here
+    from typer.exceptions import TyperException as _ClickError
+except ImportError:  # older Typer runs on click itself
+    from click.exceptions import ClickException as _ClickError
+
 from wwwtrak.errors import ExitStatus, WwwtrakError
 
 
@@ -70,6 +75,8 @@ class WwwtrakGroup(TyperGroup):
                 traceback.print_exc()
             error(str(e))
             raise typer.Exit(int(e.exit_status)) from None
+        except (_ClickError, typer.Exit, typer.Abort):
+            raise  # the command line's own: usage errors exit 2, typer.Exit keeps its code
         except KeyboardInterrupt:
             error("interrupted; nothing of the unfinished step was saved")
             raise typer.Exit(130) from None
@@ -105,7 +112,7 @@ def emit(rows: Sequence[dict[str, Any]], fmt: Format, columns: Sequence[str] | N
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(columns)
         for r in rows:
-            w.writerow(["" if r.get(c) is None else r.get(c) for c in columns])
+            w.writerow(_csv_row(r, columns))
     else:
         if not rows:
             if empty:
@@ -121,15 +128,16 @@ def emit_stream(rows: Iterable[dict[str, Any]], fmt: Format, columns: Sequence[s
     if fmt == Format.json:
         sys.stdout.write("[")
         first = True
+        encode = json.JSONEncoder(default=str).encode  # one encoder: json.dumps(default=...) builds one per call
         for r in rows:
-            sys.stdout.write(("\n  " if first else ",\n  ") + json.dumps(r, default=str))
+            sys.stdout.write(("\n  " if first else ",\n  ") + encode(r))
             first = False
         sys.stdout.write("\n]\n" if not first else "]\n")
     elif fmt == Format.csv:
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(columns)
         for r in rows:
-            w.writerow(["" if r.get(c) is None else r.get(c) for c in columns])
+            w.writerow(_csv_row(r, columns))
     else:
         # Fixed-width columns sized from a first batch, so a long list streams.
         batch: list[dict] = []
@@ -139,15 +147,21 @@ def emit_stream(rows: Iterable[dict[str, Any]], fmt: Format, columns: Sequence[s
             if len(batch) >= 200:
                 break
         widths = [max([len(c)] + [len(_cell(r.get(c))) for r in batch]) for c in columns]
-        out("  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip())
-        out("  ".join("-" * w for w in widths))
+        write = sys.stdout.write  # not typer.echo: it flushes every line, too slow for 100,000 of them
+        write("  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip() + "\n")
+        write("  ".join("-" * w for w in widths) + "\n")
         for r in _chain(batch, it):
-            out("  ".join(_cell(r.get(c)).ljust(w) for c, w in zip(columns, widths)).rstrip())
+            write("  ".join(_cell(r.get(c)).ljust(w) for c, w in zip(columns, widths)).rstrip() + "\n")
 
 
 def _chain(first, rest):
     yield from first
     yield from rest
+
+
+def _csv_row(r: dict[str, Any], columns: Sequence[str]) -> list:
+    """A record's CSV cells: lists as space-separated words (csv.writer writes None as empty)."""
+    return [" ".join(map(str, v)) if type(v) is list else v for v in map(r.get, columns)]
 
 
 def _cell(v: Any) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -57,11 +59,26 @@ class Result:
         return json.loads(self.stdout)
 
 
+@lru_cache(maxsize=1)
+def _command():
+    """The click command behind the Typer app, built once (Typer rebuilds it on every CliRunner.invoke: ~80 ms)."""
+    import typer.main
+
+    return typer.main.get_command(app)
+
+
 def invoke(*args: str, input: str | None = None, env: dict | None = None) -> Result:
-    """Run the real CLI in-process, with stdout and stderr apart."""
-    runner = CliRunner()
-    r = runner.invoke(app, [str(a) for a in args], input=input, env=env, catch_exceptions=False)
-    return Result(r.exit_code, r.stdout, r.stderr)
+    """Run the real CLI in-process, with stdout and stderr apart; exceptions that escape it propagate."""
+    with CliRunner().isolation(input=input, env=env) as streams:
+        try:
+            _command().main([str(a) for a in args], prog_name="wwwtrak")
+            code = 0
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        return Result(code, streams[0].getvalue().decode(), streams[1].getvalue().decode())
 
 
 def login_as(tmp_path: Path, name: str, role: str) -> str:
@@ -79,3 +96,17 @@ def login_as(tmp_path: Path, name: str, role: str) -> str:
 def switch_to_root(tmp_path: Path) -> None:
     """Use root's credentials file again."""
     os.environ["WWWTRAK_CREDENTIALS"] = str(tmp_path / "credentials")
+
+
+def db_snapshot(path: Path) -> dict[str, list]:
+    """Every row of every table but the seed lookups (their count stands in), to compare before/after."""
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    try:
+        tables = [n for (n,) in con.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        snap = {t: con.execute(f'SELECT * FROM "{t}" ORDER BY rowid').fetchall() for t in tables if t != "lookup"}
+        snap["lookup"] = con.execute("SELECT COUNT(*), MAX(id) FROM lookup").fetchall()
+        return snap
+    finally:
+        con.close()

@@ -284,6 +284,20 @@ def test_negative_invoice_is_credit_for_open_invoices(books):
     _ok("check")
 
 
+def test_customer_show_has_balance_open_invoices_and_credit(books):
+    r = _ok("customer", "show", BOB, "--format", "json")
+    assert (r.json["balance"], r.json["credit"]) == ("71.20", "0.00")
+    assert r.json["open_invoices"] == [
+        {"number": 4, "due_date": "2026-11-16", "total": "71.20", "balance": "50.00"},
+        {"number": 7, "due_date": "2026-12-16", "total": "21.20", "balance": "21.20"},
+    ]
+    _ok("payment", "add", ADA, "40.00", "--reference", "1003")  # 28.95 owed: 11.05 left as credit
+    r = _ok("customer", "show", ADA, "--format", "json")
+    assert (r.json["balance"], r.json["credit"], r.json["open_invoices"]) == ("-11.05", "11.05", [])
+    out = _ok("customer", "show", BOB).stdout
+    assert "Open invoices" in out and "due 2026-11-16  total      71.20  balance      50.00" in out
+
+
 # --- aging ------------------------------------------------------------------------
 
 
@@ -475,8 +489,8 @@ def _export(month: str, fmt: str, tmp_path: Path) -> bytes:
 def test_export_ledger_matches_golden_file_and_is_byte_identical_twice(books, tmp_path, fmt):
     first = _export("2026-11", fmt, tmp_path)
     assert _export("2026-11", fmt, tmp_path) == first
-    stdout = _ok("export", "ledger", "--month", "2026-11", "--format", fmt).stdout  # the test runner turns CRLF into LF
-    assert stdout.encode("cp1252" if fmt == "iif" else "utf-8") == first.replace(b"\r\n", b"\n")
+    stdout = _ok("export", "ledger", "--month", "2026-11", "--format", fmt).stdout
+    assert stdout.encode("cp1252" if fmt == "iif" else "utf-8") == first
     golden = GOLDEN / f"ledger-2026-11.{FORMATS[fmt]}"
     if os.environ.get("WWWTRAK_REGENERATE_GOLDEN") == "1":
         golden.write_bytes(first)

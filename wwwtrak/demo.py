@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wwwtrak import auth, db, instance, lookups
+from wwwtrak import auth, db, demo_data, instance, lookups
 from wwwtrak.audit import Actor
 
 
@@ -30,6 +30,7 @@ def build(db_path: str, credentials, customers: int = 36) -> list[tuple[str, str
     ]
     counts = lookups.kind_counts()
     sections.append(("Lookup lists", _table([[k, a] for k, (a, _t) in counts.items()], ["kind", "active codes"])))
+    sections.extend(demo_data.build(actor, customers))
     from wwwtrak.ledger_demo import payments_and_aging
 
     sections.extend(payments_and_aging(actor, Path(db_path).parent))

@@ -46,3 +46,25 @@ class AuthError(WwwtrakError):
 
 class PermissionDenied(AuthError):
     """The operator's role does not allow the command."""
+
+
+class Problems:
+    """Collects one error line per bad field, so a command names every problem at once."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def add(self, line: str) -> None:
+        self.lines.append(line)
+
+    def check(self, fn, *args):
+        """Call ``fn(*args)``; on a refusal note its line and return None."""
+        try:
+            return fn(*args)
+        except WwwtrakError as e:
+            self.lines.append(str(e))
+            return None
+
+    def raise_any(self) -> None:
+        if self.lines:
+            raise InvalidInput("\n".join(self.lines))

@@ -19,6 +19,7 @@ from typing import Iterable, Sequence
 from peewee import JOIN, fn
 
 from wwwtrak import audit, clock, db, instance, journal
+from wwwtrak.customers import get as get_customer
 from wwwtrak.audit import Actor
 from wwwtrak.errors import Conflict, InvalidInput, NotFound
 from wwwtrak.journal import CASH, CREDITS, RECEIVABLE, Entry, Legs, Post
@@ -298,13 +299,6 @@ class Receipt:
     balance: Decimal  # the customer's balance afterwards
 
 
-def _customer(customer_id: int) -> Customer:
-    c = Customer.get_or_none(Customer.id == customer_id)
-    if c is None:
-        raise NotFound(f"customer {customer_id} does not exist")
-    return c
-
-
 def _amount(text: str) -> Decimal:
     amount = parse_money(text, "amount")
     if amount <= 0:
@@ -337,7 +331,7 @@ def add_payment(actor: Actor, customer_id: int, amount: str, method: str = "chec
     ref = " ".join((reference or "").split())
     when = _when(day)
     with db.atomic():
-        customer = _customer(customer_id)
+        customer = get_customer(customer_id)
         if ref and not allow_duplicate:
             dup = (
                 Payment.select()
@@ -366,7 +360,7 @@ def add_credit(actor: Actor, customer_id: int, amount: str, description: str, da
         raise InvalidInput("description: must not be empty")
     when = _when(day)
     with db.atomic():
-        customer = _customer(customer_id)
+        customer = get_customer(customer_id)
         c = Credit.create(customer=customer.id, amount=value, description=text, date=when, created_at=clock.now_utc())
         journal.write([Entry(when, "credit", f"Credit memo {c.id}: {text}", (Post(CREDITS, value, customer.id), Post(RECEIVABLE, -value, customer.id)), customer.id, credit=c.id)])
         receipt = _receipt("credit", c)
@@ -435,7 +429,7 @@ def list_payments(customer_id: int | None = None) -> list[dict]:
     """Payments, oldest first, with what of each is applied."""
     q = Payment.select().order_by(Payment.date, Payment.id)
     if customer_id is not None:
-        _customer(customer_id)
+        get_customer(customer_id)
         q = q.where(Payment.customer == customer_id)
     applied = _applied_by_source(None, None if customer_id is None else [customer_id])
     rows = []
