@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from wwwtrak.commands import _cli, audit, check, credit, customer, database, demo, export, lookup, operator, payment, plan, report, system
+from wwwtrak.commands import billing, charge, invoice, service, subscription
 
 app = typer.Typer(
     cls=_cli.WwwtrakGroup,
@@ -43,6 +44,11 @@ app.add_typer(lookup.app, name="lookup")
 app.add_typer(audit.app, name="audit")
 app.add_typer(customer.app, name="customer")
 app.add_typer(plan.app, name="plan")
+app.add_typer(service.app, name="service")
+app.add_typer(charge.app, name="charge")
+app.add_typer(billing.app, name="billing")
+app.add_typer(invoice.app, name="invoice")
+customer.app.command("subscribe")(subscription.subscribe)
 check.register(app)
 app.add_typer(payment.app, name="payment")
 app.add_typer(credit.app, name="credit")

@@ -31,6 +31,9 @@ def build(db_path: str, credentials, customers: int = 36) -> list[tuple[str, str
     counts = lookups.kind_counts()
     sections.append(("Lookup lists", _table([[k, a] for k, (a, _t) in counts.items()], ["kind", "active codes"])))
     sections.extend(demo_data.build(actor, customers))
+    from wwwtrak.billing.demo import month_end
+
+    sections.extend(month_end(actor))
     from wwwtrak.ledger_demo import payments_and_aging
 
     sections.extend(payments_and_aging(actor, Path(db_path).parent))

@@ -280,7 +280,7 @@ class Invoice(BaseModel):
 
     number = IntegerField(primary_key=True)
     run = ForeignKeyField(BillingRun, backref="invoice_rows")
-    customer = ForeignKeyField(Customer, backref="invoices")
+    customer = ForeignKeyField(Customer, backref="invoices", index=False)  # (customer, period) indexes it
     period = CharField(index=True)  # YYYY-MM
     issue_date = DateField()
     due_date = DateField()
@@ -315,11 +315,12 @@ class BilledUsage(BaseModel):
     """
 
     id = AutoField()
-    customer = ForeignKeyField(Customer, backref="billed_usage")
+    # Written once per customer and month, read whole by month: no index but (month, customer).
+    customer = ForeignKeyField(Customer, backref="billed_usage", index=False)
     month = CharField()  # YYYY-MM of the sessions
-    run = ForeignKeyField(BillingRun, backref="billed_usage")
-    invoice = ForeignKeyField(Invoice, null=True)
-    plan = ForeignKeyField(Plan, null=True)  # the plan whose allowance applied
+    run = ForeignKeyField(BillingRun, backref="billed_usage", index=False)
+    invoice = ForeignKeyField(Invoice, null=True, index=False)
+    plan = ForeignKeyField(Plan, null=True, index=False)  # the plan whose allowance applied
     seconds = BigIntegerField()
     bytes = BigIntegerField()
     time_amount = MoneyField()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -37,20 +38,20 @@ class Period:
         """The month a day falls in."""
         return cls(day.year, day.month)
 
-    @property
+    @cached_property
     def first_day(self) -> date:
         return date(self.year, self.month, 1)
 
-    @property
+    @cached_property
     def last_day(self) -> date:
         return date(self.year, self.month, self.days)
 
-    @property
+    @cached_property
     def next_first_day(self) -> date:
         """The first day after the period (its exclusive end; the invoices' issue date)."""
         return self.last_day + timedelta(days=1)
 
-    @property
+    @cached_property
     def days(self) -> int:
         return calendar.monthrange(self.year, self.month)[1]
 
@@ -68,5 +69,9 @@ class Period:
     def next(self) -> Period:
         return Period.of(self.next_first_day)
 
-    def __str__(self) -> str:
+    @cached_property
+    def _text(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
+
+    def __str__(self) -> str:
+        return self._text
