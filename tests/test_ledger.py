@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import shutil
 import sqlite3
@@ -511,22 +510,50 @@ def test_export_csv_totals_equal_the_months_invoices_and_payments(books, tmp_pat
         assert sum(debit(r) for r in rows if r["entry_id"] == entry) == 0
 
 
-def test_export_iif_is_quickbooks_transactions_that_sum_to_zero(books, tmp_path):
-    text = _export("2026-11", "iif", tmp_path).decode("cp1252")
-    assert "\r\n" in text and "\n" not in text.replace("\r\n", "")
-    lines = text.split("\r\n")[:-1]
-    headers = {line.split("\t")[0]: line.split("\t")[1:] for line in lines if line.startswith("!")}
-    assert headers["!TRNS"][:7] == ["TRNSID", "TRNSTYPE", "DATE", "ACCNT", "NAME", "AMOUNT", "DOCNUM"]
-    assert "!ENDTRNS" in headers
-    txns, current = [], None
-    for line in lines:
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+
+
+def iif_transactions(text: str) -> tuple[dict[str, list[str]], list[list[dict]]]:
+    """The headers and the TRNS..ENDTRNS transactions of an IIF file, each line a dict by its header's columns."""
+    headers, txns, current = {}, [], None
+    for line in text.splitlines():
         kind, *fields = line.split("\t")
-        if kind == "TRNS":
+        if kind.startswith("!"):
+            headers[kind] = fields
+        elif kind == "TRNS":
             current = [dict(zip(headers["!TRNS"], fields))]
         elif kind == "SPL":
             current.append(dict(zip(headers["!SPL"], fields)))
         elif kind == "ENDTRNS":
             txns.append(current)
+    return headers, txns
+
+
+def test_iif_reader_agrees_with_real_quickbooks_transaction_files():
+    """The reader the export is checked with reads real IIF transactions as QuickBooks means them."""
+    path = SAMPLES / "iif" / "stripe-iiftoqbo_spec_sample-data_basic.iif"
+    if not path.exists():
+        pytest.skip(f"{path} is absent (the shared samples)")
+    headers, txns = iif_transactions(path.read_text())
+    assert len(txns) == 8 and {t[0]["TRNSTYPE"] for t in txns} == {"CHECK", "DEPOSIT", "GENERAL JOURNAL"}
+    for t in txns:
+        assert sum(Decimal(line["AMOUNT"]) for line in t) == 0
+        assert all(len(line["DATE"]) == 10 and line["DATE"][2] == line["DATE"][5] == "/" for line in t)  # MM/DD/YYYY
+    riif = (SAMPLES / "iif" / "riif_spec_fixtures_trns.iif").read_text()
+    theirs, (invoice,) = iif_transactions(riif)
+    assert invoice[0]["TRNSTYPE"] == "INVOICE" and invoice[0]["ACCNT"] == "Accounts Receivable" and invoice[0]["AMOUNT"] == "20"
+    # every column we write is one QuickBooks' invoice layout has
+    assert {"TRNSID", "TRNSTYPE", "DATE", "ACCNT", "NAME", "AMOUNT", "DOCNUM", "MEMO", "DUEDATE"} <= set(theirs["!TRNS"])
+    assert {"SPLID", "TRNSTYPE", "DATE", "ACCNT", "NAME", "AMOUNT", "DOCNUM", "MEMO"} <= set(theirs["!SPL"])
+
+
+def test_export_iif_is_quickbooks_transactions_that_sum_to_zero(books, tmp_path):
+    text = _export("2026-11", "iif", tmp_path).decode("cp1252")
+    assert "\r\n" in text and "\n" not in text.replace("\r\n", "")
+    headers, txns = iif_transactions(text)
+    assert headers["!TRNS"] == ["TRNSID", "TRNSTYPE", "DATE", "ACCNT", "NAME", "AMOUNT", "DOCNUM", "MEMO", "DUEDATE"]
+    assert headers["!SPL"] == ["SPLID", "TRNSTYPE", "DATE", "ACCNT", "NAME", "AMOUNT", "DOCNUM", "MEMO"]
+    assert headers["!ENDTRNS"] == []
     assert [(t[0]["TRNSTYPE"], t[0]["DATE"], t[0]["ACCNT"], t[0]["AMOUNT"]) for t in txns] == [
         ("CREDIT MEMO", "11/10/2026", "Accounts Receivable", "-5.00"),
         ("PAYMENT", "11/20/2026", "Cash:ACH", "30.00"),
@@ -645,3 +672,22 @@ def test_demo_books_pay_some_invoices_show_aging_and_write_beancount(books, tmp_
     loader = pytest.importorskip("beancount.loader")
     assert all(loader.load_string(f.read_text())[1] == [] for f in files)
     assert sections["Journal"].splitlines()[-1].startswith("ok: 19 journal entries balance")
+
+
+def test_exports_survive_awkward_names(books, tmp_path):
+    name = 'José "Pepe" Müller; Café\tÅrhus 北京'
+    odd = books.customer(name, id=1004)
+    books.invoice(odd, "2026-12", [("plan", "10.00", True), ("late-fee", "1.00", False)], "6.25")
+    _ok("payment", "add", odd, "5.00", "--reference", 'chk "7"; x')
+    loader = pytest.importorskip("beancount.loader")
+    entries, errors, _ = loader.load_string(_export("2026-12", "beancount", tmp_path).decode())
+    assert errors == []
+    assert {e.payee for e in entries if getattr(e, "payee", None) and "Pepe" in e.payee} == {'José "Pepe" Müller; Café Århus 北京'}
+    iif = _export("2026-12", "iif", tmp_path).decode("cp1252")
+    assert "\tPAYMENT\t12/31/2026\tCash:Check\t1004 José 'Pepe' Müller; Café Århus ??\t5.00\tchk '7'; x\t" in iif
+    assert all(line.count("\t") <= 9 for line in iif.splitlines())
+    if shutil.which("hledger"):
+        path = tmp_path / "odd.journal"
+        path.write_bytes(_export("2026-12", "ledger", tmp_path))
+        r = subprocess.run(["hledger", "-f", str(path), "check", "--strict", "ordereddates", "payees"], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from peewee import JOIN, Value, fn
 
@@ -457,15 +457,6 @@ def list_payments(customer_id: int | None = None) -> list[dict]:
 def customer_balance(customer_id: int, as_of: date | None = None) -> Decimal:
     """What the customer owes (negative: account credit): their receivable in the journal."""
     return journal.receivable([customer_id], as_of).get(customer_id, ZERO)
-
-
-def invoice_paid(numbers: Iterable[int]) -> dict[int, Decimal]:
-    """What is paid on each invoice today (payments, credit memos and credit applied)."""
-    out = {}
-    for chunk in _chunks(list(numbers)):
-        q = Application.select(Application.invoice, _sum_cents(Application.amount)).where(Application.invoice.in_(chunk)).group_by(Application.invoice)
-        out.update({n: from_cents(c) for n, c in q.tuples()})
-    return out
 
 
 def account(customer_id: int) -> dict:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from peewee import fn
 
 from wwwtrak import clock, instance, ledger
+from wwwtrak.errors import InvalidInput
 from wwwtrak.journal import RECEIVABLE, SALES_TAX
 from wwwtrak.models import Customer, JournalEntry, Posting, UsageSession
 from wwwtrak.money import fmt, from_cents
@@ -119,8 +120,6 @@ USAGE_ORDER = ("hours", "bytes")
 def usage(month: str, by: str = "hours", limit: int = 20) -> list[dict]:
     """The month's top users: sessions that ended in the month (ISP's zone), by customer."""
     if by not in USAGE_ORDER:
-        from wwwtrak.errors import InvalidInput
-
         raise InvalidInput(f"by: {by!r} is not one of {', '.join(USAGE_ORDER)}")
     period = Period.parse(month)
     start, end = period.utc_bounds(instance.zone())
