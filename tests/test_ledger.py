@@ -691,3 +691,25 @@ def test_exports_survive_awkward_names(books, tmp_path):
         path.write_bytes(_export("2026-12", "ledger", tmp_path))
         r = subprocess.run(["hledger", "-f", str(path), "check", "--strict", "ordereddates", "payees"], capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
+
+
+def test_an_entry_that_does_not_balance_is_refused_before_anything_is_written(books):
+    from datetime import date
+
+    from wwwtrak import db, journal
+    from wwwtrak.errors import CheckFailed
+    from wwwtrak.journal import Entry, Post
+    from wwwtrak.models import JournalEntry
+
+    good = Entry(date(2026, 12, 31), "payment", "fine", (Post("Assets:Cash:Cash", Decimal("1.00")), Post("Assets:Receivable", Decimal("-1.00"))))
+    bad = Entry(date(2026, 12, 31), "payment", "Payment 99 by cash", (Post("Assets:Cash:Cash", Decimal("1.00")), Post("Assets:Receivable", Decimal("-0.99"))))
+    with books:
+        before = JournalEntry.select().count()
+        with pytest.raises(CheckFailed) as e:
+            with db.atomic():
+                journal.write([good, bad])
+        assert str(e.value) == ("journal entry 'Payment 99 by cash' does not balance: postings sum to 0.01 "
+                                "(Assets:Cash:Cash 1.00, Assets:Receivable -0.99)")
+        assert JournalEntry.select().count() == before
+        with pytest.raises(CheckFailed, match=r"^journal entry 'x': A 0.005 has a fraction of a cent$"):
+            journal.assert_balanced(Entry(date(2026, 12, 31), "payment", "x", (Post("A", Decimal("0.005")), Post("B", Decimal("-0.005")))))

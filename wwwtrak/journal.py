@@ -16,7 +16,7 @@ from peewee import fn
 from wwwtrak import clock, db
 from wwwtrak.errors import CheckFailed
 from wwwtrak.models import JournalEntry, Posting
-from wwwtrak.money import fmt, from_cents, to_cents
+from wwwtrak.money import CENT, fmt, from_cents, to_cents
 from wwwtrak.period import Period
 
 ZERO = Decimal("0.00")
@@ -82,7 +82,8 @@ def assert_balanced(entry: Entry) -> None:
     if entry.kind not in KINDS:
         raise CheckFailed(f"journal entry {entry.memo!r}: kind {entry.kind!r} is not one of {', '.join(KINDS)}")
     for p in entry.postings:
-        to_cents(p.amount)  # refuses fractions of a cent
+        if p.amount != p.amount.quantize(CENT):
+            raise CheckFailed(f"journal entry {entry.memo!r}: {p.account} {p.amount} has a fraction of a cent")
     total = entry.total()
     if total != 0:
         legs = ", ".join(f"{p.account} {fmt(p.amount)}" for p in entry.postings)
