@@ -89,7 +89,13 @@ class WwwtrakGroup(TyperGroup):
             if os.environ.get("WWWTRAK_DEBUG") == "1":
                 traceback.print_exc()
             if isinstance(e, OperationalError):
-                error(f"database: {e}")
+                from wwwtrak.db import describe
+
+                first = (str(e).strip().splitlines() or ["error"])[0]
+                error(f"database {describe(db_url())}: {first}")
+            elif isinstance(e, OSError) and e.strerror:
+                where = f"{e.filename}: " if e.filename else ""
+                error(f"{where}{e.strerror}")
             else:
                 error(f"internal error: {type(e).__name__}: {e} (set WWWTRAK_DEBUG=1 for details)")
             raise typer.Exit(int(ExitStatus.ERROR)) from None

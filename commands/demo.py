@@ -23,10 +23,12 @@ def demo(
     directory = directory.expanduser().resolve()
     db_path = directory / "wwwtrak.db"
     cred_path = directory / "credentials"
-    if db_path.exists():
-        from wwwtrak.errors import Conflict
+    from wwwtrak.errors import Conflict, InvalidInput
 
-        raise Conflict(f"{db_path} exists already; give --dir a new or empty folder")
+    if directory.exists() and not directory.is_dir():
+        raise InvalidInput(f"--dir: {directory} is a file, not a folder")
+    if directory.exists() and any(directory.iterdir()):
+        raise Conflict(f"{directory} is not empty (a sandbox there exists already?); give --dir a new or empty folder")
     directory.mkdir(parents=True, exist_ok=True)
     # The sandbox has its own credentials: the user's default database and login stay untouched.
     report = build(str(db_path), cred_path, customers=customers)

@@ -72,21 +72,24 @@ def add(
     _cli.out(f"Added {row.kind} {row.code}" + (f" ({row.label})" if row.label else "") + ".")
 
 
+CountryOpt = Annotated[Optional[str], typer.Option("--country", help="The country, for a postal code or state that several countries use.")]
+
+
 @app.command("rename")
-def rename(ctx: typer.Context, kind: KindArg, code: Annotated[str, typer.Argument()], label: Annotated[str, typer.Argument(help="The new label.")]) -> None:
+def rename(ctx: typer.Context, kind: KindArg, code: Annotated[str, typer.Argument()], label: Annotated[str, typer.Argument(help="The new label.")], country: CountryOpt = None) -> None:
     """Change the label of a code; the code itself never changes."""
     from wwwtrak import lookups
 
-    row = lookups.rename(_cli.authorize(ctx), kind, code, label)
+    row = lookups.rename(_cli.authorize(ctx), kind, code, label, country)
     _cli.out(f"Renamed {row.kind} {row.code} to {row.label!r}.")
 
 
 @app.command("deactivate")
-def deactivate(ctx: typer.Context, kind: KindArg, code: Annotated[str, typer.Argument()]) -> None:
+def deactivate(ctx: typer.Context, kind: KindArg, code: Annotated[str, typer.Argument()], country: CountryOpt = None) -> None:
     """Stop a code being chosen anew; records that use it keep it."""
     from wwwtrak import lookups
 
-    row = lookups.deactivate(_cli.authorize(ctx), kind, code)
+    row = lookups.deactivate(_cli.authorize(ctx), kind, code, country)
     _cli.out(f"Deactivated {row.kind} {row.code}.")
 
 

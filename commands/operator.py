@@ -53,6 +53,15 @@ def disable(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
     _cli.out(f"Operator {name} disabled.")
 
 
+@app.command("enable")
+def enable(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
+    """Let a disabled operator log in again."""
+    from wwwtrak import auth
+
+    auth.enable(_cli.authorize(ctx), name)
+    _cli.out(f"Operator {name} enabled.")
+
+
 @app.command("reset-token")
 def reset_token(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
     """Give an operator a new token (printed once); the old one stops working."""

@@ -33,9 +33,14 @@ def login(
 
     _cli.open_db()
     if sys.stdin.isatty():
-        token = typer.prompt("Token", hide_input=True)
+        try:
+            token = typer.prompt("Token", hide_input=True)
+        except typer.Abort:
+            from wwwtrak.errors import AuthError
+
+            raise AuthError("login aborted; nothing changed") from None
     else:
-        token = sys.stdin.readline()
+        token = sys.stdin.readline(256)
     path = auth.login(name, token)
     _cli.out(f"Logged in as {name}; credentials written to {path}.")
 
@@ -46,7 +51,9 @@ def whoami(
 ) -> None:
     """Show the operator the credentials file names, and their role."""
     actor = _cli.authorize(ctx)
-    _cli.emit_one({"operator": actor.name, "role": actor.role, "database": _cli.db_url()}, fmt)
+    from wwwtrak.db import describe
+
+    _cli.emit_one({"operator": actor.name, "role": actor.role, "database": describe(_cli.db_url())}, fmt)
 
 
 def register(app: typer.Typer) -> None:

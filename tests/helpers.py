@@ -98,15 +98,23 @@ def switch_to_root(tmp_path: Path) -> None:
     os.environ["WWWTRAK_CREDENTIALS"] = str(tmp_path / "credentials")
 
 
-def db_snapshot(path: Path) -> dict[str, list]:
-    """Every row of every table but the seed lookups (their count stands in), to compare before/after."""
-    import sqlite3
+def db_snapshot(path: Path | None = None) -> dict[str, list]:
+    """Every row of every table but the seed lookups (their count stands in), to compare before/after.
 
-    con = sqlite3.connect(path)
+    Reads the current test database (``WWWTRAK_DB``, either backend); ``path`` is accepted for
+    old call sites and ignored.
+    """
+    from wwwtrak import db
+
+    db.open_database(os.environ["WWWTRAK_DB"])
     try:
-        tables = [n for (n,) in con.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-        snap = {t: con.execute(f'SELECT * FROM "{t}" ORDER BY rowid').fetchall() for t in tables if t != "lookup"}
-        snap["lookup"] = con.execute("SELECT COUNT(*), MAX(id) FROM lookup").fetchall()
+        snap = {}
+        for t in sorted(db.database.get_tables()):
+            if t == "lookup":
+                snap[t] = [tuple(r) for r in db.database.execute_sql("SELECT COUNT(*), MAX(id) FROM lookup").fetchall()]
+            else:
+                rows = [tuple(r) for r in db.database.execute_sql(f'SELECT * FROM "{t}"').fetchall()]
+                snap[t] = sorted(rows, key=repr)
         return snap
     finally:
-        con.close()
+        db.close_database()

@@ -236,3 +236,66 @@ def test_errors_have_no_traceback(cli, isolated):
     r = invoke("lookup", "list", "zzz")
     assert r.stderr == "error: lookup kind: 'zzz' is not a lookup kind; kinds: country, state, postal-code, billing-category, payment-terms, pc-type, source, commercial-tag, tax-rate\n"
     assert "Traceback" not in r.stdout + r.stderr
+
+
+@pytest.mark.sqlite_only
+def test_init_never_overwrites_a_credentials_file(cli, isolated, tmp_path):
+    other = tmp_path / "other.db"
+    r = invoke("init", "--superuser", "other", env={"WWWTRAK_DB": str(other)})
+    assert r.exit_code == 1
+    assert r.stderr == f"error: {isolated / 'credentials'}: a credentials file exists already; set WWWTRAK_CREDENTIALS to a new file or move it away\n"
+    assert not other.exists()  # nothing initialised, the file made for it removed
+    assert invoke("whoami").exit_code == 0
+
+
+@pytest.mark.sqlite_only
+def test_init_with_unwritable_credentials_initialises_nothing(isolated, tmp_path):
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    r = invoke("init", "--superuser", "bob", env={"WWWTRAK_CREDENTIALS": str(blocker / "cred")})
+    assert r.exit_code == 1 and r.stderr.startswith(f"error: {blocker}: cannot create the credentials folder")
+    assert not (isolated / "wwwtrak.db").exists()
+    assert invoke("init", "--superuser", "bob").exit_code == 0
+
+
+@pytest.mark.sqlite_only
+def test_init_refuses_another_applications_database(isolated):
+    con = sqlite3.connect(isolated / "wwwtrak.db")
+    con.execute("CREATE TABLE customers (id INTEGER)")
+    con.close()
+    r = invoke("init", "--superuser", "bob")
+    assert r.exit_code == 1 and "already holds tables of another application" in r.stderr
+    assert (isolated / "wwwtrak.db").exists()
+
+
+def test_bad_database_urls_are_named(isolated):
+    r = invoke("--db", "postgressql://postgres@127.0.0.1/x", "init", "--superuser", "bob")
+    assert r.exit_code == 1 and r.stderr == "error: postgressql://postgres@127.0.0.1/x: not a SQLite file path nor a postgresql:// URL\n"
+    r = invoke("--db", "", "whoami")
+    assert r.exit_code == 1 and r.stderr == "error: --db: must not be empty\n"
+
+
+def test_usage_errors_exit_2_and_help_exits_0(cli):
+    assert invoke("whoami", "--help").exit_code == 0
+    assert invoke("operator", "add", "--help").exit_code == 0
+    assert invoke("whoami", "--format", "xml").exit_code == 2
+    assert invoke("nosuch").exit_code == 2
+    assert invoke("init").exit_code == 2
+
+
+def test_reset_own_token_keeps_you_logged_in_and_enable(cli, isolated):
+    assert invoke("operator", "reset-token", "root").exit_code == 0
+    assert invoke("whoami").exit_code == 0
+    invoke("operator", "add", "bob", "--role", "user")
+    invoke("operator", "disable", "bob")
+    assert invoke("operator", "enable", "bob").stdout == "Operator bob enabled.\n"
+    rows = {o["name"]: o["active"] for o in invoke("operator", "list", "--format", "json").json}
+    assert rows["bob"] is True
+    r = invoke("operator", "add", "BOB", "--role", "user")
+    assert r.exit_code == 1 and r.stderr == "error: operator 'bob' already exists\n"
+
+
+def test_whoami_never_shows_a_database_password(cli):
+    from wwwtrak.db import describe
+
+    assert describe("postgresql://u:secret@db.example:6543/isp") == "postgresql://u@db.example:6543/isp"

@@ -138,3 +138,51 @@ def test_import_refuses_unknown_columns(cli, tmp_path):
     f.write_text("code,colour\nx,red\n")
     r = invoke("lookup", "import", "pc-type", str(f))
     assert r.stderr == f"error: {f}:1: unknown column 'colour' for pc-type (columns: code, label)\n"
+
+
+def test_import_keeps_fields_the_file_leaves_out_and_audits_each_change(cli, tmp_path):
+    f = tmp_path / "pt.csv"
+    f.write_text("code,label,days\nNET-30,Net thirty,30\n")
+    r = invoke("lookup", "import", "payment-terms", str(f))
+    assert r.stdout == f"{f}: 0 added, 1 updated.\n"
+    assert codes("payment-terms")["net-30"] == {"code": "net-30", "label": "Net thirty", "days": 30, "late_fee": "10.00", "late_fee_percent": "1.5", "active": True}
+    entry = invoke("audit", "list", "--format", "json").json[-1]
+    assert entry["target"] == "lookup payment-terms"
+    assert entry["changes"]["net-30"][0]["label"] == "Net 30 days" and entry["changes"]["net-30"][1]["label"] == "Net thirty"
+
+
+def test_import_does_not_reactivate_a_deactivated_code(cli, tmp_path):
+    invoke("lookup", "deactivate", "source", "web")
+    r = invoke("lookup", "import", "source", "-", input="code,label\nweb,The web\n")
+    assert r.exit_code == 0
+    assert codes("source", "--all")["web"] == {"code": "web", "label": "The web", "active": False}
+
+
+def test_one_tax_rate_per_jurisdiction(cli):
+    r = invoke("lookup", "add", "tax-rate", "il-2", "--set", "country=US", "--set", "state=IL", "--set", "percent=7")
+    assert r.exit_code == 1
+    assert r.stderr == "error: US-IL has a tax rate already (us-il, 6.25%); change or deactivate that one\n"
+    invoke("lookup", "deactivate", "tax-rate", "us-il")
+    assert invoke("lookup", "add", "tax-rate", "il-2", "--set", "country=US", "--set", "state=IL", "--set", "percent=7").exit_code == 0
+
+
+def test_codes_labels_and_numbers_are_strict(cli):
+    r = invoke("lookup", "add", "pc-type", "ami/ga;drop")
+    assert r.stderr == "error: code: 'ami/ga;drop' must be letters, digits, '.', '_' and '-', starting with a letter or digit (at most 64 characters)\n"
+    r = invoke("lookup", "add", "pc-type", "amiga", "bad\x1b[2Jlabel")
+    assert r.exit_code == 1 and "contains control characters" in r.stderr
+    for value in ("1_000", "1e5", "\u0663"):
+        r = invoke("lookup", "add", "payment-terms", "x", "--set", "days=5", "--set", f"late_fee={value}")
+        assert r.stderr == f"error: late_fee: {value!r} is not an amount of money\n"
+    r = invoke("lookup", "add", "payment-terms", "x", "--set", "days=+5")
+    assert r.stderr == "error: days: '+5' is not a whole number of days\n"
+    assert invoke("lookup", "add", "payment-terms", "x", "--set", "days=5", "--set", "late_fee_percent=1.50").exit_code == 0
+    assert codes("payment-terms")["x"]["late_fee_percent"] == "1.5"
+
+
+def test_postal_code_shared_by_two_countries_is_named_with_country(cli):
+    assert invoke("lookup", "add", "postal-code", "60601", "Paris", "--set", "city=Paris", "--set", "country=FR").exit_code == 0
+    r = invoke("lookup", "deactivate", "postal-code", "60601")
+    assert r.stderr == "error: postal-code '60601' exists in several countries; name one with --country\n"
+    assert invoke("lookup", "deactivate", "postal-code", "60601", "--country", "FR").exit_code == 0
+    assert codes("postal-code")["60601"]["country"] == "US"

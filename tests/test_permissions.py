@@ -23,7 +23,7 @@ EXPECTED = {
         "usage list", "usage unmatched", "invoice list", "invoice show", "payment list")},
     **{c: ADMIN for c in (
         "lookup add", "lookup rename", "lookup deactivate", "lookup import", "customer import",
-        "operator list", "operator add", "operator disable", "operator reset-token")},
+        "operator list", "operator add", "operator disable", "operator enable", "operator reset-token")},
     **{c: ACCOUNTING for c in (
         "plan add", "plan edit", "plan deactivate", "service add", "charge add", "payment add", "payment void",
         "credit add", "credit void", "billing run-month", "billing runs", "report aging", "report revenue",
@@ -78,6 +78,7 @@ EXAMPLES = {
     "operator add": ["operator", "add", "newbie", "--role", "user"],
     "operator disable": ["operator", "disable", "target"],
     "operator reset-token": ["operator", "reset-token", "target"],
+    "operator enable": ["operator", "enable", "target"],
     "operator set-role": ["operator", "set-role", "target", "user"],
     "lookup kinds": ["lookup", "kinds"],
     "lookup list": ["lookup", "list", "pc-type"],

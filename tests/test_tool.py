@@ -72,5 +72,5 @@ def test_demo_builds_a_sandbox_and_leaves_the_default_database_alone(isolated, t
     who = invoke("whoami", "--format", "json", env=env)
     assert who.exit_code == 0 and who.json["role"] == "superuser"
     r = invoke("demo", "--dir", str(sandbox))
-    assert r.exit_code == 1 and "exists already" in r.stderr
+    assert r.exit_code == 1 and r.stderr == f"error: {sandbox} is not empty (a sandbox there exists already?); give --dir a new or empty folder\n"
     assert os.environ.get("WWWTRAK_CREDENTIALS") is None

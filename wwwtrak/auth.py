@@ -11,6 +11,8 @@ import secrets
 import stat
 from pathlib import Path
 
+from peewee import fn
+
 from wwwtrak import audit, clock, permissions
 from wwwtrak.audit import Actor
 from wwwtrak.db import atomic
@@ -41,17 +43,38 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def check_credentials_target(path: Path) -> None:
+    """Refuse to make a credentials file over an existing one (it may hold another database's token)."""
+    if path.exists() or path.is_symlink():
+        raise Conflict(f"{path}: a credentials file exists already; set WWWTRAK_CREDENTIALS to a new file or move it away")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as e:
+        raise InvalidInput(f"{path.parent}: cannot create the credentials folder: {e.strerror}") from None
+    if not os.access(path.parent, os.W_OK):
+        raise InvalidInput(f"{path.parent}: not writable; cannot write the credentials file there")
+
+
 def write_credentials(name: str, token: str, path: Path | None = None) -> Path:
-    """Write the credentials file with mode 0600, replacing any earlier one atomically."""
+    """Write the credentials file with mode 0600, replacing any earlier one atomically.
+
+    A symbolic link is followed: the file it points to is replaced, the link stays.
+    """
     path = path or credentials_path()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump({"operator": name, "token": token}, f)
-        f.write("\n")
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    target = path.resolve() if path.is_symlink() else path
+    tmp = target.with_name(target.name + f".tmp{os.getpid()}")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if target.is_dir():
+            raise IsADirectoryError(21, "is a directory")
+        fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump({"operator": name, "token": token}, f)
+            f.write("\n")
+        os.replace(tmp, target)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise InvalidInput(f"{path}: cannot write the credentials file: {e.strerror}") from None
     return path
 
 
@@ -62,12 +85,21 @@ def read_credentials(path: Path | None = None) -> tuple[str, str]:
         mode = path.stat().st_mode
     except FileNotFoundError:
         raise AuthError(f"not logged in: no credentials file at {path}; run 'wwwtrak login NAME'") from None
+    except OSError as e:
+        raise AuthError(f"{path}: cannot read the credentials file: {e.strerror}") from None
+    if not stat.S_ISREG(mode):
+        raise AuthError(f"{path}: the credentials file is not a regular file")
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise AuthError(f"{path}: credentials file is readable by others (mode {stat.S_IMODE(mode):04o}); run 'chmod 600 {path}'")
     try:
-        data = json.loads(path.read_text())
+        with open(path, "rb") as f:
+            raw = f.read(4096)
+    except OSError as e:
+        raise AuthError(f"{path}: cannot read the credentials file: {e.strerror}") from None
+    try:
+        data = json.loads(raw)
         return str(data["operator"]), str(data["token"])
-    except (ValueError, KeyError, TypeError, OSError):
+    except (ValueError, KeyError, TypeError):
         raise AuthError(f"{path}: not a wwwtrak credentials file; run 'wwwtrak login NAME'") from None
 
 
@@ -118,8 +150,9 @@ def add_operator(actor: Actor, name: str, role: str) -> str:
     name, role = validate_name(name), validate_role(role)
     permissions.check_operator_target(actor.role, "operator add", role)
     with atomic():
-        if Operator.get_or_none(Operator.name == name):
-            raise Conflict(f"operator {name!r} already exists")
+        clash = Operator.get_or_none(fn.LOWER(Operator.name) == name.lower())
+        if clash:
+            raise Conflict(f"operator {clash.name!r} already exists")
         token = new_token()
         Operator.create(name=name, role=role, token_hash=hash_token(token), created_at=clock.now_utc())
         audit.record(actor, f"operator {name}", {"role": [None, role]})
@@ -137,6 +170,8 @@ def set_role(actor: Actor, name: str, role: str) -> None:
         if op.role == "superuser" and role != "superuser" and _active_superusers() == 1 and op.active:
             raise Conflict(f"operator {name!r} is the last active superuser; make another superuser first")
         old = op.role
+        if old == role:
+            return
         op.role = role
         op.save()
         audit.record(actor, f"operator {name}", {"role": [old, role]})
@@ -160,15 +195,32 @@ def disable(actor: Actor, name: str) -> None:
 
 
 def reset_token(actor: Actor, name: str) -> str:
-    """Give an operator a new token (the old one stops working); returns it."""
+    """Give an operator a new token (the old one stops working); returns it.
+
+    Resetting your own token rewrites your credentials file too, so you stay logged in.
+    """
     with atomic():
         op = _get(name)
         permissions.check_operator_target(actor.role, "operator reset-token", op.role)
         token = new_token()
         op.token_hash = hash_token(token)
         op.save()
-        audit.record(actor, f"operator {name}", {"token": ["(old)", "(new)"]})
+        audit.record(actor, f"operator {op.name}", {"token": ["(old)", "(new)"]})
+        if op.id == actor.id:
+            write_credentials(op.name, token)
     return token
+
+
+def enable(actor: Actor, name: str) -> None:
+    """Let a disabled operator log in again (with a token from reset-token if the old one is lost)."""
+    with atomic():
+        op = _get(name)
+        permissions.check_operator_target(actor.role, "operator enable", op.role)
+        if op.active:
+            return
+        op.active = True
+        op.save()
+        audit.record(actor, f"operator {op.name}", {"active": [False, True]})
 
 
 def login(name: str, token: str) -> Path:

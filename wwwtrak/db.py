@@ -28,11 +28,13 @@ def default_db_path() -> str:
 
 def resolve_url(url: str | None) -> str:
     """The database named by ``--db``, else ``WWWTRAK_DB``, else the default path."""
+    if url is not None and not url.strip():
+        raise DatabaseError("--db: must not be empty")
     return url or os.environ.get("WWWTRAK_DB") or default_db_path()
 
 
 def is_postgres(url: str) -> bool:
-    return url.startswith(("postgresql://", "postgres://"))
+    return url.lower().startswith(("postgresql://", "postgres://"))
 
 
 def describe(url: str) -> str:
@@ -41,20 +43,28 @@ def describe(url: str) -> str:
         from urllib.parse import urlsplit
 
         parts = urlsplit(url)
+        try:
+            port = f":{parts.port}" if parts.port else ""
+        except ValueError:
+            port = ""
         host = parts.hostname or "localhost"
-        return f"postgresql://{parts.username + '@' if parts.username else ''}{host}{parts.path}"
+        return f"postgresql://{parts.username + '@' if parts.username else ''}{host}{port}{parts.path}"
     return url
 
 
-def _create_private_file(path: Path) -> None:
-    """Create the SQLite file (and its folder) readable by the owner only."""
+def _create_private_file(path: Path) -> bool:
+    """Create the SQLite file (and its folder) readable by the owner only; False if it appeared meanwhile."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return False
     os.close(fd)
+    return True
 
 
 def _open_postgres(url: str):
-    from urllib.parse import unquote, urlsplit
+    from urllib.parse import parse_qsl, unquote, urlsplit
 
     from peewee import PostgresqlDatabase
 
@@ -62,44 +72,64 @@ def _open_postgres(url: str):
         import psycopg2  # noqa: F401
     except ImportError:
         raise DatabaseError("PostgreSQL needs its driver: pip install 'wwwtrak[postgres]'") from None
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as e:
+        raise DatabaseError(f"{describe(url)}: not a valid PostgreSQL URL: {e}") from None
     name = unquote(parts.path.lstrip("/"))
     if not name:
         raise DatabaseError(f"{describe(url)}: the URL names no database (postgresql://user@host/dbname)")
+    # Query parameters (sslmode=require, connect_timeout=5, ...) go to libpq as they are.
+    extra = dict(parse_qsl(parts.query, keep_blank_values=True))
     db = PostgresqlDatabase(
         name,
         user=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
         host=parts.hostname or None,
-        port=parts.port or None,
+        port=port or None,
+        **extra,
     )
     try:
         db.connect(reuse_if_open=True)
-    except OperationalError as e:
+    except Exception as e:  # noqa: BLE001 - psycopg2 raises several kinds for a failed connection
         first = str(e).strip().splitlines()[0] if str(e).strip() else "connection failed"
-        hint = f"; create it with 'createdb {name}'" if "does not exist" in first else ""
+        hint = f"; create it with 'createdb {name}'" if f'database "{name}" does not exist' in first else ""
         raise DatabaseError(f"{describe(url)}: cannot connect: {first}{hint}") from None
     database.initialize(db)
     return db
 
 
 def open_database(url: str, *, create: bool = False):
-    """Bind the models to the database at ``url``; create a SQLite file only when asked."""
+    """Bind the models to the database at ``url``; create a SQLite file only when asked.
+
+    Returns the database; ``database.created_file`` is True when this call created the SQLite file.
+    """
     if is_postgres(url):
-        return _open_postgres(url)
+        db = _open_postgres(url)
+        db.created_file = False
+        return db
+    if "://" in url or url.startswith("file:") or url == ":memory:" or url.endswith(os.sep):
+        raise DatabaseError(f"{url}: not a SQLite file path nor a postgresql:// URL")
     path = Path(url).expanduser()
+    created = False
+    if path.is_dir():
+        raise DatabaseError(f"{path}: is a directory, not a database file")
     if not path.exists():
         if not create:
             raise DatabaseError(f"no database at {path}; run 'wwwtrak init --superuser NAME' first")
         try:
-            _create_private_file(path)
+            created = _create_private_file(path)
         except OSError as e:
             raise DatabaseError(f"{path}: cannot create the database: {e.strerror}") from None
     db = SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS)
     try:
         db.connect(reuse_if_open=True)
-    except OperationalError as e:
+        db.execute_sql("SELECT count(*) FROM sqlite_master").fetchone()
+    except Exception as e:  # noqa: BLE001 - sqlite3 reports a non-database file as DatabaseError
+        db.close()
         raise DatabaseError(f"{path}: cannot open the database: {e}") from None
+    db.created_file = created
     database.initialize(db)
     return db
 
@@ -122,12 +152,26 @@ def is_initialised() -> bool:
     return database.table_exists("setting") and get_setting("schema_version") is not None
 
 
+# The key of the PostgreSQL advisory lock that serializes writing transactions.
+WRITE_LOCK = 0x777772A
+
+
 @contextmanager
 def atomic():
-    """One transaction; SQLite takes the write lock at the start (BEGIN IMMEDIATE)."""
+    """One writing transaction, serialized against every other writer.
+
+    SQLite takes its write lock at the start (BEGIN IMMEDIATE); PostgreSQL takes
+    a transaction-level advisory lock, so the read-check-write steps inside
+    (the last superuser, the next account number, a month already billed)
+    see the same guarantee on both backends.
+    """
     db = database.obj
     if isinstance(db, SqliteDatabase) and not db.in_transaction():
         with db.atomic("IMMEDIATE") as txn:
+            yield txn
+    elif is_postgres_db(db) and not db.in_transaction():
+        with db.atomic() as txn:
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
             yield txn
     else:
         with database.atomic() as txn:

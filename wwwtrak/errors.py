@@ -30,6 +30,10 @@ class Conflict(WwwtrakError):
     """The change would clash with what is already stored."""
 
 
+class AlreadyInitialised(Conflict):
+    """The database is initialised already (perhaps by another init a moment ago)."""
+
+
 class CheckFailed(WwwtrakError):
     """A consistency check found something wrong."""
 

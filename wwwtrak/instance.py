@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -9,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wwwtrak import auth, db, migrations
 from wwwtrak.audit import Actor
-from wwwtrak.errors import Conflict, DatabaseError, InvalidInput
+from wwwtrak.errors import AlreadyInitialised, Conflict, DatabaseError, InvalidInput
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,10 @@ class InitResult:
 def validate_timezone(name: str) -> str:
     """An IANA zone name such as America/Chicago, or an error."""
     try:
-        if not name or name != name.strip() or name.startswith("/") or ".." in name:
+        from zoneinfo import available_timezones
+
+        # Names only: not 'localtime' (it follows the machine), not the posix/ and right/ copies.
+        if name not in available_timezones() or name.startswith(("posix/", "right/")) or name in ("Factory", "localtime"):
             raise ValueError
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -42,36 +46,47 @@ def validate_currency(code: str) -> str:
     import pycountry
 
     c = (code or "").strip().upper()
-    if pycountry.currencies.get(alpha_3=c) is None:
+    if pycountry.currencies.get(alpha_3=c) is None or c.startswith("X"):  # X..: gold, test, "no currency"
         raise InvalidInput(f"currency: {code!r} is not an ISO 4217 currency code")
     return c
 
 
 def init(url: str, superuser: str, timezone: str = "UTC", currency: str = "USD", credentials: Path | None = None) -> InitResult:
-    """Create the schema, load the seed lookups and the first superuser; refuse an initialised database."""
+    """Create the schema, load the seed lookups and the first superuser; refuse an initialised database.
+
+    The credentials file is written before the transaction commits: if it can't
+    be written, nothing is initialised (a database whose only token was lost
+    would be locked for good).
+    """
     auth.validate_name(superuser)
     timezone = validate_timezone(timezone)
     currency = validate_currency(currency)
-    existed = db.is_postgres(url) or Path(url).expanduser().exists()
-    db.open_database(url, create=True)
+    cred_path = credentials or auth.credentials_path()
+    database = db.open_database(url, create=True)
+    created = database.created_file
     try:
-        if db.is_initialised():
-            raise Conflict(f"{db.describe(url)} is already initialised; nothing changed")
         from wwwtrak.seed import seed_all
 
         with db.atomic():
+            if db.is_initialised():
+                raise AlreadyInitialised(f"{db.describe(url)} is already initialised; nothing changed")
+            if database.get_tables():
+                raise Conflict(f"{db.describe(url)} already holds tables of another application; give wwwtrak an empty database")
+            auth.check_credentials_target(cred_path)
             migrations.upgrade()
             db.set_setting("timezone", timezone)
             db.set_setting("currency", currency)
             seed_all()
             token = auth.create_first_superuser(superuser)
-    except BaseException:
+            creds = auth.write_credentials(superuser, token, cred_path)
+    except BaseException as e:
         db.close_database()
-        if not existed:
+        if created and not isinstance(e, AlreadyInitialised):  # then another init owns the file now
             for suffix in ("", "-wal", "-shm"):
                 Path(str(Path(url).expanduser()) + suffix).unlink(missing_ok=True)
         raise
-    creds = auth.write_credentials(superuser, token, credentials)
+    if not db.is_postgres(url):
+        os.chmod(Path(url).expanduser(), 0o600)  # an empty file made by someone else may be looser
     return InitResult(db.describe(url), superuser, token, creds, timezone, currency)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -18,7 +19,7 @@ from peewee import fn
 
 from wwwtrak import audit
 from wwwtrak.audit import Actor
-from wwwtrak.db import atomic
+from wwwtrak.db import atomic, bulk_insert
 from wwwtrak.errors import Conflict, InvalidInput, NotFound
 from wwwtrak.models import Lookup
 from wwwtrak.money import parse_money, parse_percent
@@ -169,10 +170,10 @@ def _clean_attrs(k: Kind, attrs: dict[str, str], where: str) -> tuple[str, dict]
     if "city" in attrs:
         out["city"] = str(attrs["city"]).strip()
     if k.name == "payment-terms":
-        try:
-            days = int(str(attrs["days"]).strip())
-        except ValueError:
-            raise InvalidInput(f"{where}days: {attrs['days']!r} is not a whole number of days") from None
+        text = str(attrs["days"]).strip()
+        if not re.fullmatch(r"[0-9]{1,4}", text, re.ASCII):
+            raise InvalidInput(f"{where}days: {attrs['days']!r} is not a whole number of days")
+        days = int(text)
         if days < 0 or days > 3650:
             raise InvalidInput(f"{where}days: {days} must be from 0 to 3650")
         out["days"] = days
@@ -183,15 +184,42 @@ def _clean_attrs(k: Kind, attrs: dict[str, str], where: str) -> tuple[str, dict]
     return (scope if k.name in ("state", "postal-code") else ""), out
 
 
+_CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
+_POSTAL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 -]{0,15}", re.ASCII)
+
+
 def _validate_code(k: Kind, code: str, where: str) -> str:
     c = canonical(k, code)
+    if k.name == "postal-code":
+        c = " ".join(c.split())  # 'SW1A  1AA' is 'SW1A 1AA'
     if not c:
         raise InvalidInput(f"{where}code: must not be empty")
-    if len(c) > 64 or any(ch.isspace() for ch in c.strip()) and k.name != "postal-code":
-        raise InvalidInput(f"{where}code: {code!r} must be one word of at most 64 characters")
+    pattern = _POSTAL_RE if k.name == "postal-code" else _CODE_RE
+    if not pattern.fullmatch(c):
+        what = "letters, digits, spaces and '-'" if k.name == "postal-code" else "letters, digits, '.', '_' and '-', starting with a letter or digit"
+        raise InvalidInput(f"{where}code: {code!r} must be {what} (at most {16 if k.name == 'postal-code' else 64} characters)")
     if k.name == "country" and not (len(c) == 2 and c.isalpha()):
         raise InvalidInput(f"{where}code: {code!r} is not an ISO 3166-1 alpha-2 code")
     return c
+
+
+def _validate_label(label: str | None, where: str) -> str:
+    text = (label or "").strip()
+    if len(text) > 200:
+        raise InvalidInput(f"{where}label: longer than 200 characters")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise InvalidInput(f"{where}label: {text!r} contains control characters")
+    return text
+
+
+def _check_tax_jurisdiction(k: Kind, code: str, clean: dict, where: str) -> None:
+    """One tax rate per jurisdiction: the address must pick exactly one."""
+    if k.name != "tax-rate":
+        return
+    for row in Lookup.select().where((Lookup.kind == "tax-rate") & Lookup.active & (Lookup.key != code.casefold())):
+        if row.attrs.get("country") == clean.get("country") and (row.attrs.get("state") or "") == (clean.get("state") or ""):
+            place = clean.get("state") or clean.get("country")
+            raise InvalidInput(f"{where}{place} has a tax rate already ({row.code}, {row.attrs['percent']}%); change or deactivate that one")
 
 
 def add(actor: Actor, kind_name: str, code: str, label: str | None, attrs: dict[str, str]) -> Lookup:
@@ -202,41 +230,49 @@ def add(actor: Actor, kind_name: str, code: str, label: str | None, attrs: dict[
         scope, clean = _clean_attrs(k, attrs, "")
         if k.name == "state" and not c.startswith(scope + "-"):
             raise InvalidInput(f"code: a state code of {scope} must start with '{scope}-' (got {c!r})")
-        if Lookup.get_or_none((Lookup.kind == k.name) & (Lookup.scope == scope) & (Lookup.key == c.casefold())):
-            raise Conflict(f"{k.name} {c!r} already exists")
-        row = Lookup.create(kind=k.name, scope=scope, code=c, key=c.casefold(), label=(label or "").strip(), attrs=clean)
+        existing = Lookup.get_or_none((Lookup.kind == k.name) & (Lookup.scope == scope) & (Lookup.key == c.casefold()))
+        if existing:
+            note = " (deactivated; 'lookup import' can bring it back)" if not existing.active else ""
+            raise Conflict(f"{k.name} {c!r} already exists{note}")
+        _check_tax_jurisdiction(k, c, clean, "")
+        row = Lookup.create(kind=k.name, scope=scope, code=c, key=c.casefold(), label=_validate_label(label, ""), attrs=clean)
         audit.record(actor, f"lookup {k.name} {c}", {"label": [None, row.label], **{f: [None, v] for f, v in clean.items()}})
     return row
 
 
-def _existing(k: Kind, code: str) -> Lookup:
-    rows = list(Lookup.select().where((Lookup.kind == k.name) & (Lookup.key == code.strip().casefold())).limit(2))
+def _existing(k: Kind, code: str, country: str | None = None) -> Lookup:
+    query = Lookup.select().where((Lookup.kind == k.name) & (Lookup.key == " ".join(code.split()).casefold()))
+    if country:
+        query = query.where(Lookup.scope == resolve("country", country, "country").code)
+    rows = list(query.limit(2))
     if not rows:
         close = _suggest(k.name, code, active_only=False)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise NotFound(f"{k.name} {code!r} does not exist{hint}")
     if len(rows) > 1:
-        raise InvalidInput(f"{k.name} {code!r} exists in several countries; use lookup import to change it")
+        raise InvalidInput(f"{k.name} {code!r} exists in several countries; name one with --country")
     return rows[0]
 
 
-def rename(actor: Actor, kind_name: str, code: str, label: str) -> Lookup:
+def rename(actor: Actor, kind_name: str, code: str, label: str, country: str | None = None) -> Lookup:
     """Change the label of a code (the code itself never changes)."""
     k = kind(kind_name)
     with atomic():
-        row = _existing(k, code)
+        row = _existing(k, code, country)
         old = row.label
-        row.label = label.strip()
-        row.save()
-        audit.record(actor, f"lookup {k.name} {row.code}", {"label": [old, row.label]})
+        new = _validate_label(label, "")
+        if new != old:
+            row.label = new
+            row.save()
+            audit.record(actor, f"lookup {k.name} {row.code}", {"label": [old, row.label]})
     return row
 
 
-def deactivate(actor: Actor, kind_name: str, code: str) -> Lookup:
+def deactivate(actor: Actor, kind_name: str, code: str, country: str | None = None) -> Lookup:
     """Stop a code from being chosen anew; records that use it keep it."""
     k = kind(kind_name)
     with atomic():
-        row = _existing(k, code)
+        row = _existing(k, code, country)
         if row.active:
             row.active = False
             row.save()
@@ -268,6 +304,8 @@ def import_csv(actor: Actor, kind_name: str, text: str, file_name: str) -> tuple
     """Add or update codes from CSV (``code,label,<fields>``); any bad row imports nothing.
 
     Returns (added, updated). Every bad row is named as ``file:line: reason``.
+    Columns the file leaves out keep their stored values; a deactivated code
+    stays deactivated. Existing codes are read once and written in bulk.
     """
     k = kind(kind_name)
     reader = csv.DictReader(io.StringIO(text))
@@ -277,41 +315,61 @@ def import_csv(actor: Actor, kind_name: str, text: str, file_name: str) -> tuple
     unknown = [h for h in header if h not in ("code", "label", *k.fields)]
     if unknown:
         raise InvalidInput(f"{file_name}:1: unknown column {unknown[0]!r} for {k.name} (columns: code, label{''.join(', ' + f for f in k.fields)})")
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        raise InvalidInput(f"{file_name}:1: column {repeated[0]!r} appears twice")
     reader.fieldnames = header
+    given_fields = [f for f in k.fields if f in header]
     errors: list[str] = []
-    rows = []
-    seen: dict[tuple[str, str], int] = {}
     with atomic():
+        existing = {(r.scope, r.key): r for r in Lookup.select().where(Lookup.kind == k.name)}
+        new_rows: list[tuple] = []
+        changed: list[tuple[Lookup, str, dict]] = []
+        seen: dict[tuple[str, str], int] = {}
         for raw in reader:
             line = reader.line_num
             where = f"{file_name}:{line}: "
             try:
                 if None in raw:
                     raise InvalidInput(f"{where}more values than columns")
-                attrs = {f: (raw.get(f) or "").strip() for f in k.fields if (raw.get(f) or "").strip()}
                 c = _validate_code(k, raw.get("code") or "", where)
+                given = {f: (raw.get(f) or "").strip() for f in given_fields if (raw.get(f) or "").strip()}
+                scope_hint = given.get("country", "")
+                scope_key = resolve("country", scope_hint, f"{where}country").code if scope_hint and k.name in ("state", "postal-code") else ""
+                old = existing.get((scope_key, c.casefold()))
+                attrs = {**(old.attrs if old else {}), **given}
+                attrs = {f: v for f, v in attrs.items() if f in k.fields}
                 scope, clean = _clean_attrs(k, attrs, where)
                 if k.name == "state" and not c.startswith(scope + "-"):
                     raise InvalidInput(f"{where}code: a state code of {scope} must start with '{scope}-'")
                 if (scope, c) in seen:
                     raise InvalidInput(f"{where}code: {c!r} repeats line {seen[(scope, c)]}")
                 seen[(scope, c)] = line
-                rows.append((scope, c, (raw.get("label") or "").strip(), clean))
+                label = _validate_label(raw.get("label"), where) if "label" in header else None
+                if old is None:
+                    new_rows.append((k.name, scope, c, c.casefold(), label or "", True, Lookup.attrs.db_value(clean)))
+                elif (label is not None and label != old.label) or clean != old.attrs:
+                    changed.append((old, label if label is not None else old.label, clean))
             except InvalidInput as e:
                 errors.append(str(e))
         if errors:
             raise InvalidInput("\n".join(errors))
-        added = updated = 0
-        for scope, c, label, clean in rows:
-            existing = Lookup.get_or_none((Lookup.kind == k.name) & (Lookup.scope == scope) & (Lookup.key == c.casefold()))
-            if existing is None:
-                Lookup.create(kind=k.name, scope=scope, code=c, key=c.casefold(), label=label, attrs=clean)
-                added += 1
-            elif (existing.label, existing.attrs, existing.active) != (label or existing.label, clean, True):
-                existing.label = label or existing.label
-                existing.attrs = clean
-                existing.active = True
-                existing.save()
-                updated += 1
-        audit.record(actor, f"lookup {k.name}", {"import": [None, {"file": file_name, "added": added, "updated": updated}]})
-    return added, updated
+        if k.name == "tax-rate":
+            for old, _label, clean in changed:
+                _check_tax_jurisdiction(k, old.code, clean, "")
+            for row in new_rows:
+                _check_tax_jurisdiction(k, row[2], Lookup.attrs.python_value(row[6]), "")
+        bulk_insert(Lookup, ["kind", "scope", "code", "key", "label", "active", "attrs"], new_rows)
+        for old, label, clean in changed:
+            Lookup.update(label=label, attrs=clean).where(Lookup.id == old.id).execute()
+        if new_rows or changed:
+            audit.record(
+                actor,
+                f"lookup {k.name}",
+                {
+                    "import": [None, file_name],
+                    "added": [None, [r[2] for r in new_rows]],
+                    **{f"{o.code}": [{"label": o.label, **o.attrs}, {"label": lb, **cl}] for o, lb, cl in changed},
+                },
+            )
+    return len(new_rows), len(changed)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal
 
 from wwwtrak.errors import InvalidInput
 
@@ -34,16 +35,17 @@ def fmt(amount: Decimal | int) -> str:
     return f"{amount.quantize(CENT)}"
 
 
+_MONEY_RE = re.compile(r"^[+-]?[0-9]+(\.[0-9]*)?$|^[+-]?\.[0-9]+$", re.ASCII)
+_NUMBER_RE = _MONEY_RE
+
+
 def parse_money(text: str, field: str, *, allow_negative: bool = False) -> Decimal:
-    """Parse a money string from the user, refusing floats' surprises and bad input."""
+    """Parse a money string such as ``19.95`` (plain ASCII digits, no exponent or separators)."""
     s = str(text).strip()
-    try:
-        value = Decimal(s)
-    except InvalidOperation:
-        raise InvalidInput(f"{field}: {text!r} is not an amount of money") from None
-    if not value.is_finite():
+    if not _MONEY_RE.match(s):
         raise InvalidInput(f"{field}: {text!r} is not an amount of money")
-    if value.as_tuple().exponent < -2 and value != round_cents(value):
+    value = Decimal(s)
+    if value != round_cents(value):
         raise InvalidInput(f"{field}: {text!r} has more than two decimals")
     if value < 0 and not allow_negative:
         raise InvalidInput(f"{field}: {text!r} must not be negative")
@@ -53,13 +55,21 @@ def parse_money(text: str, field: str, *, allow_negative: bool = False) -> Decim
 
 
 def parse_percent(text: str, field: str) -> Decimal:
-    """Parse a percentage (0 to 100, up to four decimals)."""
-    try:
-        value = Decimal(str(text).strip())
-    except InvalidOperation:
-        raise InvalidInput(f"{field}: {text!r} is not a number") from None
-    if not value.is_finite() or value < 0 or value > 100:
+    """Parse a percentage (0 to 100, up to four decimals), returned in plain notation."""
+    s = str(text).strip()
+    if not _NUMBER_RE.match(s):
+        raise InvalidInput(f"{field}: {text!r} is not a number")
+    value = Decimal(s)
+    if value < 0 or value > 100:
         raise InvalidInput(f"{field}: {text!r} must be a percent from 0 to 100")
     if value != value.quantize(Decimal("0.0001")):
         raise InvalidInput(f"{field}: {text!r} has more than four decimals")
-    return value
+    return plain(value)
+
+
+def plain(value: Decimal) -> Decimal:
+    """The same number without trailing zeros or exponent: 1.50 -> 1.5, 1E+1 -> 10, -0 -> 0."""
+    if value == 0:
+        return Decimal(0)
+    text = format(value.normalize(), "f")
+    return Decimal(text)

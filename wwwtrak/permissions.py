@@ -24,7 +24,7 @@ _ADMINISTRATOR = {
     "customer import", "usage import",
     "operator list", "audit list",
     # for operators of role user only: see OPERATOR_TARGETS
-    "operator add", "operator disable", "operator reset-token",
+    "operator add", "operator disable", "operator enable", "operator reset-token",
 }
 _ACCOUNTING = {
     "plan add", "plan edit", "plan deactivate",
