@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from wwwtrak.commands import _cli, audit, customer, database, demo, lookup, operator, plan, system, usage
+from wwwtrak.commands import _cli, audit, check, credit, customer, database, demo, export, lookup, operator, payment, plan, report, system, usage
 from wwwtrak.commands import billing, charge, invoice, service, subscription
 
 app = typer.Typer(
@@ -50,6 +50,11 @@ app.add_typer(billing.app, name="billing")
 app.add_typer(invoice.app, name="invoice")
 customer.app.command("subscribe")(subscription.subscribe)
 app.add_typer(usage.app, name="usage")
+check.register(app)
+app.add_typer(payment.app, name="payment")
+app.add_typer(credit.app, name="credit")
+app.add_typer(report.app, name="report")
+app.add_typer(export.app, name="export")
 
 
 def main() -> None:

@@ -59,6 +59,8 @@ def _given(params: dict) -> dict:
 def _emit_record(record: dict, fmt: Format) -> None:
     if fmt == Format.csv:
         record = {k: v for k, v in record.items() if k != "recent_changes"}
+        if "open_invoices" in record:
+            record["open_invoices"] = " ".join(str(i["number"]) for i in record["open_invoices"])
     _cli.emit_one(record, fmt)
 
 
@@ -183,7 +185,7 @@ def login_remove(ctx: typer.Context, customer_id: Id, username: Annotated[str, t
 
 
 _SECTIONS = (
-    ("Account", ("type", "status", "start_date", "close_date", "plan", "remote_host", "balance")),
+    ("Account", ("type", "status", "start_date", "close_date", "plan", "remote_host", "balance", "credit")),
     ("Contact", ("company", "contact", "address", "city", "state", "postal_code", "country", "phone", "email")),
     ("Billing", ("billing_category", "payment_terms", "tax_exempt", "tags")),
     ("Other", ("pc_type", "source", "logins", "notes")),
@@ -213,6 +215,11 @@ def _render_form(record: dict) -> None:
             grid.add_row(f.replace("_", " ").capitalize(), Text("" if value is None else str(value)))
         console.print(Text(f"\n{title}", style="underline"))
         console.print(grid)
+    console.print(Text("\nOpen invoices", style="underline"))
+    if not record["open_invoices"]:
+        console.print("none")
+    for i in record["open_invoices"]:
+        console.print(Text(f"{i['number']:>8}  due {i['due_date']}  total {i['total']:>10}  balance {i['balance']:>10}"))
     console.print(Text("\nRecent changes", style="underline"))
     if not record["recent_changes"]:
         console.print("none")

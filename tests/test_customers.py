@@ -79,7 +79,7 @@ def test_add_individual_whole_form_canonical_values(catalogue):
         "payment_terms": "net-30", "pc_type": "mac", "source": "web", "tags": [], "plan": "basic",
         "plan_name": "Basic dial-up", "remote_host": "ann-home.example.net", "logins": ["ann", "Ann.Smith"],
         "start_date": "2026-11-01", "close_date": None, "status": "active", "tax_exempt": None,
-        "notes": "Prefers email.", "balance": "0.00",
+        "notes": "Prefers email.", "balance": "0.00", "credit": "0.00", "open_invoices": [],
     }
     assert changes == [{
         "at": "2026-11-15T12:00:00-06:00", "operator": "root", "command": "customer add",
@@ -501,7 +501,7 @@ def test_show_prints_the_whole_form_readably(three):
     assert "Traceback" not in out
     csv = invoke("customer", "show", "1002", "--format", "csv").stdout.splitlines()
     assert csv[0].startswith("id,type,name,company,contact,address,city,state,postal_code,country,phone,email,")
-    assert csv[0].endswith(",notes,balance") and ",colocation hosting," in csv[1] and csv[1].endswith(",Rack 4,0.00")
+    assert csv[0].endswith(",notes,balance,credit,open_invoices") and ",colocation hosting," in csv[1] and csv[1].endswith(",Rack 4,0.00,0.00,")
 
 
 def test_show_missing_and_bad_id(cli):

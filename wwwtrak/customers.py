@@ -547,10 +547,10 @@ def close(actor: Actor, customer_id: int, on: date | None = None, release_logins
 
 
 def balance(customer_id: int) -> Decimal:
-    """What the customer owes (negative: credit)."""
-    from wwwtrak.billing.balances import customer_balance
+    """What the customer owes (negative: credit): open invoice balances minus unapplied credit."""
+    from wwwtrak import ledger
 
-    return customer_balance(customer_id)
+    return ledger.customer_balance(customer_id)
 
 
 def show(customer_id: int, recent: int = 10) -> dict:
@@ -564,6 +564,11 @@ def show(customer_id: int, recent: int = 10) -> dict:
         if k == "plan":
             record["plan_name"] = c.plan.name if c.plan_id else None
     record["balance"] = money.fmt(balance(c.id))
+    from wwwtrak import ledger
+
+    account = ledger.account(c.id)
+    record["credit"] = money.fmt(account["credit"])
+    record["open_invoices"] = account["open_invoices"]
     record["recent_changes"] = [
         {"at": e.at.astimezone(zone).isoformat(), "operator": e.operator_name, "command": e.command, "changes": e.changes}
         for e in audit.recent_for(f"customer {c.id}", recent)

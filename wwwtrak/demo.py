@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from wwwtrak import auth, db, demo_data, instance, lookups
 from wwwtrak.audit import Actor
 from wwwtrak.usage.demo import generate_usage
@@ -35,5 +37,8 @@ def build(db_path: str, credentials, customers: int = 36) -> list[tuple[str, str
     from wwwtrak.billing.demo import month_end
 
     sections.extend(month_end(actor))
+    from wwwtrak.ledger_demo import payments_and_aging
+
+    sections.extend(payments_and_aging(actor, Path(db_path).parent))
     db.close_database()
     return sections

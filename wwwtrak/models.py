@@ -339,3 +339,84 @@ class BilledUsage(BaseModel):
 
     class Meta:
         indexes = ((("month", "customer"), False),)
+
+
+# --- payments, credits and the journal (schema version 5) -----------------------------
+
+
+class Payment(BaseModel):
+    """Money received from a customer; a void reverses it (the row stays)."""
+
+    id = AutoField()
+    customer = ForeignKeyField(Customer, backref="payments", index=True)
+    amount = MoneyField()
+    method = CharField()  # check | cash | card | ach
+    reference = CharField(default="")
+    date = DateField(index=True)
+    created_at = TimestampField()
+    voided_on = DateField(null=True)
+
+    class Meta:
+        indexes = ((("customer", "reference"), False),)
+
+
+class Credit(BaseModel):
+    """A credit memo (outage credit, goodwill): lowers what the customer owes; a void reverses it."""
+
+    id = AutoField()
+    customer = ForeignKeyField(Customer, backref="credits", index=True)
+    amount = MoneyField()
+    description = CharField()
+    date = DateField(index=True)
+    created_at = TimestampField()
+    voided_on = DateField(null=True)
+
+
+class JournalEntry(BaseModel):
+    """One balanced double-entry transaction: an invoice, a payment, a credit memo or a void.
+
+    ``period`` (YYYY-MM) is the month the entry is reported and exported in: an
+    invoice's billing period, else the month of ``date``.
+    """
+
+    id = AutoField()
+    date = DateField(index=True)
+    period = CharField(index=True)
+    kind = CharField()  # invoice | payment | credit | void
+    memo = CharField()
+    customer = ForeignKeyField(Customer, null=True, backref="journal_entries")
+    invoice = ForeignKeyField(Invoice, null=True, backref="journal_entries", index=True)
+    payment = ForeignKeyField(Payment, null=True, backref="journal_entries", index=True)
+    credit = ForeignKeyField(Credit, null=True, backref="journal_entries", index=True)
+    reverses = ForeignKeyField("self", null=True, backref="reversals")
+    created_at = TimestampField()
+
+
+class Posting(BaseModel):
+    """One leg of a journal entry: debit positive, credit negative."""
+
+    id = AutoField()
+    entry = ForeignKeyField(JournalEntry, backref="postings", index=True)
+    account = CharField()
+    amount = MoneyField()
+    customer = ForeignKeyField(Customer, null=True)
+
+    class Meta:
+        indexes = ((("account", "customer"), False),)
+
+
+class Application(BaseModel):
+    """Part of a payment, credit memo or negative invoice applied to an invoice.
+
+    A void adds a negative row dated the day of the void, so what was paid on
+    any past day stays visible (aging as of a date).
+    """
+
+    id = AutoField()
+    customer = ForeignKeyField(Customer, index=True)
+    invoice = ForeignKeyField(Invoice, backref="applications", index=True)
+    payment = ForeignKeyField(Payment, null=True, backref="applications", index=True)
+    credit = ForeignKeyField(Credit, null=True, backref="applications", index=True)
+    source_invoice = ForeignKeyField(Invoice, null=True, backref="applied_to", index=True)
+    amount = MoneyField()
+    date = DateField()

@@ -125,9 +125,12 @@ def run_month(actor: Actor, month: str | None = None, dry_run: bool = False, pro
 def post_to_ledger(run: BillingRun) -> None:
     """Post every invoice of the run to the journal, inside the run's transaction.
 
-    The ledger is issue 6: each invoice posts receivable against its lines'
-    income accounts (``InvoiceLine.account``) and sales tax. Nothing posts yet.
+    Each invoice posts receivable against its lines' income accounts
+    (``InvoiceLine.account``) and sales tax; account credit is applied to it.
     """
+    from wwwtrak import ledger
+
+    ledger.post_run(run)
 
 
 def _already(period: Period, dry_run: bool, done: RunSummary) -> RunResult:

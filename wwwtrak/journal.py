@@ -1,0 +1,159 @@
+"""The double-entry journal: accounts, entries, and the one function that writes them.
+
+Every entry is checked to sum to zero before it is written, in :func:`write`,
+the only place that inserts journal rows; nothing bypasses it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Iterable, Sequence
+
+from peewee import fn
+
+from wwwtrak import clock, db
+from wwwtrak.errors import CheckFailed
+from wwwtrak.models import JournalEntry, Posting
+from wwwtrak.money import CENT, fmt, from_cents, to_cents
+from wwwtrak.period import Period
+
+ZERO = Decimal("0.00")
+
+RECEIVABLE = "Assets:Receivable"
+CREDITS = "Income:Credits"  # contra income: credit memos
+CASH = {"check": "Assets:Cash:Check", "cash": "Assets:Cash:Cash", "card": "Assets:Cash:Card", "ach": "Assets:Cash:ACH"}
+SALES_TAX = "Liabilities:SalesTax"
+KINDS = ("invoice", "payment", "credit", "void")
+
+
+def sales_tax_account(jurisdiction: str | None) -> str:
+    """``Liabilities:SalesTax:US-IL``: sales tax payable, one account per jurisdiction."""
+    return f"{SALES_TAX}:{jurisdiction or 'Unknown'}"
+
+
+@dataclass(frozen=True)
+class Post:
+    """One leg of an entry: debit positive, credit negative."""
+
+    account: str
+    amount: Decimal
+    customer_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A journal entry before it is written."""
+
+    date: date
+    kind: str
+    memo: str
+    postings: tuple[Post, ...]
+    customer_id: int | None = None
+    invoice: int | None = None
+    payment: int | None = None
+    credit: int | None = None
+    reverses: int | None = None
+    period: str | None = None  # default: the month of ``date``
+
+    def total(self) -> Decimal:
+        return sum((p.amount for p in self.postings), ZERO)
+
+
+@dataclass
+class Legs:
+    """Amounts by account, netted, from which an entry's postings are made."""
+
+    amounts: dict[str, Decimal] = field(default_factory=dict)
+
+    def add(self, account: str, amount: Decimal) -> None:
+        self.amounts[account] = self.amounts.get(account, ZERO) + amount
+
+    def posts(self, customer_id: int | None) -> tuple[Post, ...]:
+        """Non-zero legs, debits first, each side in account order (a stable layout for exports)."""
+        legs = [(a, v) for a, v in self.amounts.items() if v != 0]
+        legs.sort(key=lambda leg: (leg[1] < 0, leg[0]))
+        return tuple(Post(a, v, customer_id) for a, v in legs)
+
+
+def assert_balanced(entry: Entry) -> None:
+    """Refuse an entry whose postings do not sum to zero, or that is malformed."""
+    if entry.kind not in KINDS:
+        raise CheckFailed(f"journal entry {entry.memo!r}: kind {entry.kind!r} is not one of {', '.join(KINDS)}")
+    for p in entry.postings:
+        if p.amount != p.amount.quantize(CENT):
+            raise CheckFailed(f"journal entry {entry.memo!r}: {p.account} {p.amount} has a fraction of a cent")
+    total = entry.total()
+    if total != 0:
+        legs = ", ".join(f"{p.account} {fmt(p.amount)}" for p in entry.postings)
+        raise CheckFailed(f"journal entry {entry.memo!r} does not balance: postings sum to {fmt(total)} ({legs})")
+
+
+def write(entries: Sequence[Entry]) -> list[int]:
+    """Check every entry, then insert them all (call inside ``db.atomic()``); returns their ids."""
+    for e in entries:
+        assert_balanced(e)
+    if not entries:
+        return []
+    ids = _reserve_ids(len(entries))
+    created = int(clock.now_utc().timestamp())
+    db.bulk_insert(
+        JournalEntry,
+        ["id", "date", "period", "kind", "memo", "customer_id", "invoice_id", "payment_id", "credit_id", "reverses_id", "created_at"],
+        (
+            (i, e.date.isoformat(), e.period or str(Period.of(e.date)), e.kind, e.memo, e.customer_id,
+             e.invoice, e.payment, e.credit, e.reverses, created)
+            for i, e in zip(ids, entries)
+        ),
+    )
+    db.bulk_insert(
+        Posting,
+        ["entry_id", "account", "amount", "customer_id"],
+        ((i, p.account, to_cents(p.amount), p.customer_id) for i, e in zip(ids, entries) for p in e.postings),
+    )
+    return ids
+
+
+def _reserve_ids(n: int) -> list[int]:
+    """Ids for ``n`` new entries, so their postings can be inserted in bulk with them."""
+    database = JournalEntry._meta.database
+    if db.is_postgres_db(database.obj):
+        cursor = database.execute_sql("SELECT nextval(pg_get_serial_sequence('journal_entry', 'id')) FROM generate_series(1, %s)", (n,))
+        return [int(i) for (i,) in cursor.fetchall()]
+    # SQLite: the transaction holds the write lock (BEGIN IMMEDIATE), so nobody else takes these.
+    first = (JournalEntry.select(fn.MAX(JournalEntry.id)).scalar() or 0) + 1
+    return list(range(first, first + n))
+
+
+def reversal(entry_id: int, day: date, memo: str) -> Entry:
+    """The void of a written entry: the same legs with opposite signs, dated ``day``."""
+    original = JournalEntry.get_by_id(entry_id)
+    legs = Posting.select().where(Posting.entry == entry_id).order_by(Posting.id)
+    return Entry(
+        date=day,
+        kind="void",
+        memo=memo,
+        postings=tuple(Post(p.account, -p.amount, p.customer_id) for p in legs),
+        customer_id=original.customer_id,
+        invoice=original.invoice_id,
+        payment=original.payment_id,
+        credit=original.credit_id,
+        reverses=entry_id,
+    )
+
+
+def receivable(customers: Iterable[int] | None = None, as_of: date | None = None) -> dict[int, Decimal]:
+    """Each customer's receivable in the journal (debit positive), on ``as_of`` or today."""
+    q = (
+        Posting.select(Posting.customer, fn.SUM(Posting.amount).coerce(False))
+        .join(JournalEntry)
+        .where(Posting.account == RECEIVABLE)
+        .group_by(Posting.customer)
+        .tuples()
+    )
+    if as_of is not None:
+        q = q.where(JournalEntry.date <= as_of)
+    if customers is not None:
+        q = q.where(Posting.customer.in_(list(customers)))
+    return {c: from_cents(cents) for c, cents in q}
