@@ -252,7 +252,7 @@ def test_header_problems(catalogue, isolated):
 
 def test_not_utf8_and_missing_file(catalogue, isolated):
     r = invoke(*IMPORT, _write(isolated / "l1.csv", "type,name\nindividual,Jos\u00e9\n", encoding="latin-1"))
-    assert (r.exit_code, r.stderr) == (1, f"error: {isolated / 'l1.csv'}: not UTF-8 text (byte 20)\n")
+    assert (r.exit_code, r.stderr) == (1, f"error: {isolated / 'l1.csv'}: not UTF-8 text (byte 24)\n")
     r = invoke(*IMPORT, str(isolated / "nope.csv"))
     assert (r.exit_code, r.stderr) == (1, f"error: {isolated / 'nope.csv'}: cannot open: No such file or directory\n")
 
