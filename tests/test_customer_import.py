@@ -422,3 +422,40 @@ def test_an_export_imports_back_into_an_empty_database_unchanged(catalogue, isol
         before, after = _show(cid), _show(cid, second_db)
         del before["recent_changes"], after["recent_changes"]
         assert after == before
+
+
+# --- a big file is checked by several processes ------------------------------------------
+
+
+def test_rows_checked_in_forked_processes_give_the_same_result(catalogue, isolated, monkeypatch):
+    from wwwtrak import parallel
+
+    text = (
+        f"{HEADER}\n"
+        "individual,A,basic,60614,312 555 0100,,a\n"
+        "individual,B,basci,,12,,b\n"
+        "individual,C,pro,,,,c A\n"
+        "commercial,D,,,,,d\n"
+        "individual,E,pro,53703,,,e\n"
+        "individual,F,pro,,,,B\n"
+        "individual,G,basic,,,,g\n"
+    )
+    path = _write(isolated / "big.csv", text)
+    serial = invoke(*IMPORT, path, "--dry-run")
+    monkeypatch.setattr(parallel, "PER_PROCESS", 2)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 3)
+    assert parallel.processes_for(7) == 3
+    forked = invoke(*IMPORT, path, "--dry-run")
+    assert (forked.exit_code, forked.stderr) == (serial.exit_code, serial.stderr) == (1, (
+        f"error: {path}:3: phone: '12' is not a valid phone number for US\n"
+        f"error: {path}:3: plan: 'basci' is not a plan; did you mean basic?\n"
+        f"error: {path}:4: logins: 'A' repeats line 2\n"
+        f"error: {path}:5: company: required for commercial customers\n"
+        f"error: {path}:5: contact: required for commercial customers\n"
+        f"error: {path}:7: logins: 'B' repeats line 3\n"
+        f"error: {path}: 4 of 7 rows have problems; nothing was imported\n"
+    ))
+    good = _write(isolated / "good.csv", GOOD + "Dee,individual,basic,60614,,,dee,,,,\n")
+    r = invoke(*IMPORT, good)
+    assert (r.exit_code, r.stdout) == (0, f"Imported 4 customers (1001-1004) from {good}.\n"), r.stderr
+    assert [_show(i)["city"] for i in range(1001, 1005)] == ["Chicago", "Springfield", "Madison", "Chicago"]

@@ -19,7 +19,7 @@ from typing import Callable, Iterable
 
 from peewee import chunked, fn
 
-from wwwtrak import audit, clock, customers, db, textio
+from wwwtrak import audit, clock, customers, db, parallel, textio
 from wwwtrak.audit import Actor
 from wwwtrak.errors import InvalidInput
 from wwwtrak.models import Customer, CustomerTag, Login, Plan, UsageSession
@@ -31,6 +31,7 @@ FORM_COLUMNS = (
     "tax_exempt", "notes",
 )
 EXPORT_COLUMNS = ("id", "status", "close_date", "balance")
+_FORM_COLUMNS = frozenset(FORM_COLUMNS)
 LIST_COLUMNS = ("tags", "logins")
 MAX_ERROR_LINES = 100
 # The stored columns of a customer, in the order ``insert`` writes them.
@@ -133,22 +134,26 @@ def check_rows(rows: list[_Row], name: str, advance: Callable[[int], None] | Non
     Lookups are resolved once per distinct value (``CachedResolver``); logins must be unique in the file
     and against the database, account numbers (an ``id`` column) likewise.
     """
-    resolver = customers.CachedResolver()
+    checked = parallel.map_chunks(_check_forms, rows, advance)
     taken = _taken_ids(rows)
     problems: list[str] = []
     bad_rows = 0
     forms: list[tuple[int | None, dict]] = []
     ids_seen: dict[int, int] = {}
     logins_seen: dict[str, int] = {}
-    for n, row in enumerate(rows, 1):
-        lines = [row.problem] if row.problem else _row_problems(row, resolver, taken, ids_seen, logins_seen, forms)
+    for row, (form, form_problems) in zip(rows, checked):
+        lines = []
+        cid = _account_number(row.cells.get("id", ""), row.line, taken, ids_seen, lines)
+        lines += form_problems
+        for login in row.cells.get("logins", "").split():
+            first = logins_seen.setdefault(login.casefold(), row.line)
+            if first != row.line:
+                lines.append(f"logins: {login!r} repeats line {first}")
         if lines:
             bad_rows += 1
             problems.extend(f"{name}:{row.line}: {line}" for line in lines)
-        if advance is not None and n % _CHECKPOINT == 0:
-            advance(_CHECKPOINT)
-    if advance is not None:
-        advance(len(rows) % _CHECKPOINT)
+        else:
+            forms.append((cid, form))
     if problems:
         shown = problems[:MAX_ERROR_LINES]
         if len(problems) > MAX_ERROR_LINES:
@@ -159,15 +164,25 @@ def check_rows(rows: list[_Row], name: str, advance: Callable[[int], None] | Non
     return _number(forms)
 
 
-def _row_problems(row: _Row, resolver, taken: dict[int, str], ids_seen: dict[int, int], logins_seen: dict[str, int],
-                  forms: list) -> list[str]:
-    """The problems of one row (none: its form is appended to ``forms``)."""
-    cells, lines = row.cells, []
-    cid = _account_number(cells.get("id", ""), row.line, taken, ids_seen, lines)
+def _check_forms(rows: list[_Row], advance: Callable[[int], None] | None) -> list[tuple[dict | None, list[str]]]:
+    """(form, problems) of each row on its own; what rows share (logins, ids) is checked after."""
+    resolver = customers.CachedResolver()
+    out = []
+    for n, row in enumerate(rows, 1):
+        out.append((None, [row.problem]) if row.problem else _form(row.cells, resolver))
+        if advance is not None and n % _CHECKPOINT == 0:
+            advance(_CHECKPOINT)
+    if advance is not None:
+        advance(len(rows) % _CHECKPOINT)
+    return out
+
+
+def _form(cells: dict[str, str], resolver: customers.Resolver) -> tuple[dict | None, list[str]]:
+    """One row's customer form, validated as ``customer add`` validates it, and its problems."""
+    lines: list[str] = []
     given = {}
-    for column in FORM_COLUMNS:
-        value = cells.get(column, "")
-        if value.strip():
+    for column, value in cells.items():
+        if column in _FORM_COLUMNS and value.strip():
             given[column] = value.split() if column in LIST_COLUMNS else value
     status = cells.get("status", "").strip()
     closing = status.lower() == "closed"
@@ -188,13 +203,7 @@ def _row_problems(row: _Row, resolver, taken: dict[int, str], ids_seen: dict[int
         _close(form, close_date, lines)
     elif close_date:
         lines.append("close_date: only a closed customer has a close date")
-    for login in given.get("logins", []):
-        first = logins_seen.setdefault(login.casefold(), row.line)
-        if first != row.line:
-            lines.append(f"logins: {login!r} repeats line {first}")
-    if not lines:
-        forms.append((cid, form))
-    return lines
+    return (None if lines else form), lines
 
 
 def _account_number(text: str, line: int, taken: dict[int, str], ids_seen: dict[int, int], lines: list[str]) -> int | None:

@@ -8,6 +8,7 @@ one writer stores it and records the difference in the audit trail.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -71,7 +72,7 @@ def _text(value: str, field: str, required: bool = False) -> str | None:
             raise InvalidInput(f"{field}: must not be empty")
         return None
     allowed = "\n\t" if field == "notes" else ""
-    if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") and ch not in allowed for ch in s):
+    if not s.isprintable() and any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") and ch not in allowed for ch in s):
         raise InvalidInput(f"{field}: must be one line of text" if not allowed else f"{field}: must not hold control characters")
     limit = TEXT_LIMITS[field]
     if len(s) > limit:
@@ -173,15 +174,20 @@ class CachedResolver(Resolver):
         return self._once(("has_postal_codes", country), super().has_postal_codes, country)
 
     def postal_code(self, code: str, country: str) -> PostalCode | None:
+        key = code.strip().casefold()
         codes = self._postal.get(country)
-        if codes is not None:
-            return codes.get(code.strip().casefold())
-        asked = self._postal_asked[country] = self._postal_asked.get(country, 0) + 1
-        if asked <= self.POSTAL_CODES_ONE_BY_ONE:
-            return self._once(("postal_code", code.strip().casefold(), country), super().postal_code, code, country)
-        query = Lookup.select(Lookup.key, Lookup.attrs, Lookup.active).where((Lookup.kind == "postal-code") & (Lookup.scope == country))
-        self._postal[country] = {key: PostalCode(a.get("city"), a.get("state"), active) for key, a, active in query.tuples().iterator()}
-        return self.postal_code(code, country)
+        if codes is None:
+            asked = self._postal_asked[country] = self._postal_asked.get(country, 0) + 1
+            if asked <= self.POSTAL_CODES_ONE_BY_ONE:
+                return self._once(("postal_code", key, country), super().postal_code, code, country)
+            # the raw cursor: each code's JSON is read only if a form names it
+            query = Lookup.select(Lookup.key, Lookup.attrs, Lookup.active).where((Lookup.kind == "postal-code") & (Lookup.scope == country))
+            codes = self._postal[country] = {k: (attrs, active) for k, attrs, active in db.database.execute(query)}
+        row = codes.get(key)
+        if isinstance(row, tuple):
+            attrs = json.loads(row[0]) if row[0] else {}
+            row = codes[key] = PostalCode(attrs.get("city"), attrs.get("state"), bool(row[1]))
+        return row
 
     def logins_held(self, keys: list[str], customer_id: int | None) -> list[tuple[str, int, str]]:
         if self._held is None:
