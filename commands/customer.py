@@ -1,4 +1,4 @@
-"""``wwwtrak customer``: the customer form, the list and search, closing, logins."""
+"""``wwwtrak customer``: the customer form, the list and search, closing, logins, the bulk import."""
 
 from __future__ import annotations
 
@@ -159,6 +159,32 @@ def close(
     elif r.kept and not r.already:
         text += f"; its logins stay with it: {', '.join(r.kept)}"
     _cli.out(text + ".")
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(metavar="FILE.csv|-", help="CSV whose header names the columns like add's options; - is stdin; .gz is read as is.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every row and report; write nothing.")] = False,
+    fmt: Fmt = Format.table,
+) -> None:
+    """Add customers in bulk from CSV, each row checked as add checks it; any bad row imports nothing."""
+    from dataclasses import asdict
+
+    from wwwtrak.customer_import import import_file
+
+    actor = _cli.authorize(ctx)
+    with _cli.progress(None, "Checking rows") as bar:
+        r = import_file(actor, file, dry_run, bar.advance)
+    if fmt != Format.table:
+        _cli.emit_one(asdict(r), fmt)
+    elif not r.rows:
+        _cli.out(f"Nothing to import: {r.file} has a header and no rows.")
+    else:
+        span = f"{r.first_id}-{r.last_id}" if r.last_id != r.first_id else f"{r.first_id}"
+        what = f"{r.rows} customer{'s' if r.rows != 1 else ''} ({span}) from {r.file}"
+        adopted = f"; {r.adopted_sessions} session{'s' if r.adopted_sessions != 1 else ''} imported earlier now belong{'s' if r.adopted_sessions == 1 else ''} to them" if r.adopted_sessions else ""
+        _cli.out(f"Dry run: {what} would be imported; nothing was written." if dry_run else f"Imported {what}{adopted}.")
 
 
 @login_app.command("add")

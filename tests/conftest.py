@@ -120,3 +120,20 @@ def cli(isolated, _template):
     shutil.copy(d / "credentials", isolated / "credentials")
     os.chmod(isolated / "credentials", 0o600)
     return invoke
+
+
+@pytest.fixture
+def second_db(cli, isolated, _template):
+    """A second initialised database (root logged in), empty of customers: the env to ``invoke`` it with."""
+    d, pg_template = _template
+    if pg_template:
+        name = os.environ["WWWTRAK_DB"].rsplit("/", 1)[1] + "_second"
+        _pg_create(name, template=pg_template)
+        url = pg_url(name)
+    else:
+        url = str(isolated / "second.db")
+        shutil.copy(d / "wwwtrak.db", url)
+        os.chmod(url, 0o600)
+    yield {"WWWTRAK_DB": url, "WWWTRAK_CREDENTIALS": str(isolated / "credentials")}
+    if pg_template:
+        _pg_drop(name)

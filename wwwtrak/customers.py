@@ -8,6 +8,7 @@ one writer stores it and records the difference in the audit trail.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from wwwtrak import audit, clock, db, instance, lookups, money, plans
 from wwwtrak.audit import Actor
 from wwwtrak.db import atomic
 from wwwtrak.errors import Conflict, InvalidInput, NotFound, Problems
-from wwwtrak.models import Customer, CustomerTag, Login, Plan, UsageSession
+from wwwtrak.models import Customer, CustomerTag, Login, Lookup, Plan, UsageSession
 
 TYPES = ("individual", "commercial")
 STATUSES = ("active", "suspended", "closed")
@@ -71,7 +72,7 @@ def _text(value: str, field: str, required: bool = False) -> str | None:
             raise InvalidInput(f"{field}: must not be empty")
         return None
     allowed = "\n\t" if field == "notes" else ""
-    if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") and ch not in allowed for ch in s):
+    if not s.isprintable() and any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") and ch not in allowed for ch in s):
         raise InvalidInput(f"{field}: must be one line of text" if not allowed else f"{field}: must not hold control characters")
     limit = TEXT_LIMITS[field]
     if len(s) > limit:
@@ -79,35 +80,151 @@ def _text(value: str, field: str, required: bool = False) -> str | None:
     return s
 
 
-def _lookup(kind: str, value: str, field: str, current: str | None) -> str:
+@dataclass(frozen=True)
+class PostalCode:
+    """What the postal-code list says of a code."""
+
+    city: str | None
+    state: str | None
+    active: bool
+
+
+class Resolver:
+    """What validation asks the database (codes, plans, postal codes, held logins), a query per question.
+
+    Right for one form. An import of many rows passes a ``CachedResolver``, which asks each question once.
+    """
+
+    def code(self, kind: str, value: str, field: str) -> str:
+        """The active code of ``kind`` that ``value`` names, else the lookup's refusal."""
+        return lookups.resolve(kind, value, field).code
+
+    def state(self, value: str, country: str) -> str:
+        return lookups.resolve_state(value, country, "state").code
+
+    def plan(self, value: str, current: str | None) -> str:
+        return plans.resolve(value, "plan", current).code
+
+    def has_postal_codes(self, country: str) -> bool:
+        return lookups.has_postal_codes(country)
+
+    def postal_code(self, code: str, country: str) -> PostalCode | None:
+        row = lookups.get("postal-code", code, scope=country)
+        return None if row is None else PostalCode(row.attrs.get("city"), row.attrs.get("state"), row.active)
+
+    def home_country(self) -> str | None:
+        return home_country()
+
+    def today(self) -> date:
+        return _today()
+
+    def logins_held(self, keys: list[str], customer_id: int | None) -> list[tuple[str, int, str]]:
+        """(key, customer id, name) of each of ``keys`` another customer holds (one query)."""
+        return list(
+            Login.select(Login.key, Customer.id, Customer.name)
+            .join(Customer)
+            .where(Login.key.in_(keys) & (Login.customer != (customer_id or 0)))
+            .tuples()
+        )
+
+
+class CachedResolver(Resolver):
+    """A ``Resolver`` for many forms: each distinct question asked once, refusals remembered too.
+
+    Every held login is read in one query; a country's postal codes too, once more than a few
+    hundred of its codes have been asked for (a small import doesn't read 40,000 ZIP codes).
+    """
+
+    POSTAL_CODES_ONE_BY_ONE = 256
+
+    def __init__(self) -> None:
+        self._answers: dict[tuple, tuple] = {}
+        self._postal: dict[str, dict[str, PostalCode]] = {}
+        self._postal_asked: dict[str, int] = {}
+        self._held: dict[str, tuple[int, str]] | None = None
+
+    def _once(self, key: tuple, ask, *args):
+        answer = self._answers.get(key)
+        if answer is None:
+            try:
+                answer = (ask(*args), None)
+            except InvalidInput as e:
+                answer = (None, str(e))
+            self._answers[key] = answer
+        if answer[1] is not None:
+            raise InvalidInput(answer[1])
+        return answer[0]
+
+    def code(self, kind: str, value: str, field: str) -> str:
+        return self._once(("code", kind, value, field), super().code, kind, value, field)
+
+    def state(self, value: str, country: str) -> str:
+        return self._once(("state", value, country), super().state, value, country)
+
+    def plan(self, value: str, current: str | None) -> str:
+        return self._once(("plan", value, current), super().plan, value, current)
+
+    def home_country(self) -> str | None:
+        return self._once(("home_country",), super().home_country)
+
+    def today(self) -> date:
+        return self._once(("today",), super().today)
+
+    def has_postal_codes(self, country: str) -> bool:
+        return self._once(("has_postal_codes", country), super().has_postal_codes, country)
+
+    def postal_code(self, code: str, country: str) -> PostalCode | None:
+        key = code.strip().casefold()
+        codes = self._postal.get(country)
+        if codes is None:
+            asked = self._postal_asked[country] = self._postal_asked.get(country, 0) + 1
+            if asked <= self.POSTAL_CODES_ONE_BY_ONE:
+                return self._once(("postal_code", key, country), super().postal_code, code, country)
+            # the raw cursor: each code's JSON is read only if a form names it
+            query = Lookup.select(Lookup.key, Lookup.attrs, Lookup.active).where((Lookup.kind == "postal-code") & (Lookup.scope == country))
+            codes = self._postal[country] = {k: (attrs, active) for k, attrs, active in db.database.execute(query)}
+        row = codes.get(key)
+        if isinstance(row, tuple):
+            attrs = json.loads(row[0]) if row[0] else {}
+            row = codes[key] = PostalCode(attrs.get("city"), attrs.get("state"), bool(row[1]))
+        return row
+
+    def logins_held(self, keys: list[str], customer_id: int | None) -> list[tuple[str, int, str]]:
+        if self._held is None:
+            query = Login.select(Login.key, Customer.id, Customer.name).join(Customer).tuples()
+            self._held = {key: (cid, name) for key, cid, name in query.iterator()}
+        return [(k, *self._held[k]) for k in keys if k in self._held and self._held[k][0] != customer_id]
+
+
+def _lookup(kind: str, value: str, field: str, current: str | None, r: Resolver) -> str:
     """The canonical code ``value`` names; the customer's current code is kept even if since deactivated."""
     if current and value.strip().casefold() == current.casefold():
         return current
-    return lookups.resolve(kind, value, field).code
+    return r.code(kind, value, field)
 
 
-def _state(value: str, country: str, current: str | None) -> str:
+def _state(value: str, country: str, current: str | None, r: Resolver) -> str:
     v = value.strip().casefold()
     if current and current.startswith(country + "-") and v in (current.casefold(), current[len(country) + 1:].casefold()):
         return current
-    return lookups.resolve_state(value, country, "state").code
+    return r.state(value, country)
 
 
-def _postal_row(code: str, country: str):
+def _postal_row(code: str, country: str, r: Resolver) -> PostalCode | None:
     """The postal-code lookup of a code (ZIP+4 style codes by their first part), or None."""
-    row = lookups.get("postal-code", code, scope=country)
+    row = r.postal_code(code, country)
     if row is None and "-" in code:
-        row = lookups.get("postal-code", code.split("-")[0], scope=country)
+        row = r.postal_code(code.split("-")[0], country)
     return row
 
 
-def _postal(value: str, country: str | None, current: str | None) -> str:
+def _postal(value: str, country: str | None, current: str | None, r: Resolver) -> str:
     code = " ".join(value.strip().upper().split())
     if not _POSTAL.match(code):
         raise InvalidInput(f"postal_code: {value.strip()!r} is not a well-formed postal code")
-    if not country or not lookups.has_postal_codes(country):
+    if not country or not r.has_postal_codes(country):
         return code
-    row = _postal_row(code, country)
+    row = _postal_row(code, country, r)
     if row is None:
         raise InvalidInput(
             f"postal_code: {code!r} is not a known postal code in {country}; an administrator can add it: "
@@ -168,18 +285,12 @@ def _login_names(values: list[str]) -> list[str]:
     return out
 
 
-def _check_logins_free(names: list[str], customer_id: int | None, p: Problems) -> None:
-    """Name the holder of every login another customer already has (one query)."""
+def _check_logins_free(names: list[str], customer_id: int | None, p: Problems, r: Resolver) -> None:
+    """Name the holder of every login another customer already has."""
     keys = {n.casefold(): n for n in names}
     if not keys:
         return
-    held = (
-        Login.select(Login.key, Customer.id, Customer.name)
-        .join(Customer)
-        .where(Login.key.in_(list(keys)) & (Login.customer != (customer_id or 0)))
-        .tuples()
-    )
-    for key, cid, name in held:
+    for key, cid, name in r.logins_held(list(keys), customer_id):
         p.add(f"login: {keys[key]!r} is held by customer {cid} ({name})")
 
 
@@ -214,13 +325,15 @@ def empty_form() -> dict:
     return {f: ([] if f in ("tags", "logins") else None) for f in FIELDS}
 
 
-def validate(given: dict, current: dict | None = None, customer_id: int | None = None) -> dict:
+def validate(given: dict, current: dict | None = None, customer_id: int | None = None, resolver: Resolver | None = None) -> dict:
     """The whole form after applying ``given`` (the user's text; "" clears a field) to ``current``.
 
     Only the fields given are checked, plus those that depend on them (the state
     and postal code on the country, city and state on the postal code). Every
-    problem is named, one line each; nothing is written.
+    problem is named, one line each; nothing is written. ``resolver`` answers
+    the questions to the database (default: a query each).
     """
+    r = resolver or Resolver()
     unknown = set(given) - EDITABLE
     if unknown:
         raise InvalidInput(f"{sorted(unknown)[0]}: not a field of the customer form")
@@ -246,24 +359,23 @@ def validate(given: dict, current: dict | None = None, customer_id: int | None =
     if adding and "name" not in given:
         p.add("name: required")
 
-    country = _validate_address(new, given, cur, adding, p, failed)
+    country = _validate_address(new, given, cur, adding, p, failed, r)
     if "phone" in given:
         new["phone"] = None if blank("phone") else p.check(canonical_phone, given["phone"], country, "phone")
     if "email" in given:
         new["email"] = None if blank("email") else p.check(_email, given["email"])
     for f, kind in LOOKUP_FIELDS.items():
         if f in given:
-            new[f] = None if blank(f) else p.check(_lookup, kind, given[f], f, cur[f])
+            new[f] = None if blank(f) else p.check(_lookup, kind, given[f], f, cur[f], r)
     if "tags" in given:
         tags = []
         for value in given["tags"] or []:
             if str(value).strip():
                 current_tag = next((t for t in cur["tags"] if t.casefold() == value.strip().casefold()), None)
-                tags.append(p.check(_lookup, "commercial-tag", value, "tag", current_tag))
+                tags.append(p.check(_lookup, "commercial-tag", value, "tag", current_tag, r))
         new["tags"] = sorted(set(t for t in tags if t))
     if "plan" in given:
-        plan = None if blank("plan") else p.check(plans.resolve, given["plan"], "plan", cur["plan"])
-        new["plan"] = plan.code if plan is not None else None
+        new["plan"] = None if blank("plan") else p.check(r.plan, given["plan"], cur["plan"])
     if "remote_host" in given:
         new["remote_host"] = None if blank("remote_host") else p.check(_host, given["remote_host"])
     if "logins" in given:
@@ -274,12 +386,12 @@ def validate(given: dict, current: dict | None = None, customer_id: int | None =
             added = [n for n in names if n.casefold() not in held]
             if added and cur["status"] == "closed":
                 p.add(f"login: customer {customer_id} is closed; a closed customer gets no new logins")
-            _check_logins_free(added, customer_id, p)
+            _check_logins_free(added, customer_id, p, r)
     if "start_date" in given:
         day = p.check(clock.parse_date, given["start_date"], "start_date")
         new["start_date"] = day.isoformat() if day else None
     elif adding:
-        new["start_date"] = _today().isoformat()
+        new["start_date"] = r.today().isoformat()
     if new["start_date"] and new["close_date"] and new["start_date"] > new["close_date"]:
         p.add(f"start_date: {new['start_date']} is after the close date {new['close_date']}")
     if "status" in given:
@@ -294,13 +406,13 @@ def validate(given: dict, current: dict | None = None, customer_id: int | None =
     return new
 
 
-def _validate_address(new: dict, given: dict, cur: dict, adding: bool, p: Problems, failed) -> str | None:
+def _validate_address(new: dict, given: dict, cur: dict, adding: bool, p: Problems, failed, r: Resolver) -> str | None:
     """Country, state and postal code, each checked against the country; returns the country (None if refused)."""
     if "country" in given:
         value = given["country"]
-        new["country"] = p.check(_lookup, "country", value, "country", cur["country"]) if str(value or "").strip() else None
+        new["country"] = p.check(_lookup, "country", value, "country", cur["country"], r) if str(value or "").strip() else None
     elif adding:
-        new["country"] = home_country()
+        new["country"] = r.home_country()
     if failed("country"):
         return None  # the state and postal code can't be checked against a country that isn't one
     country = new["country"]
@@ -312,12 +424,12 @@ def _validate_address(new: dict, given: dict, cur: dict, adding: bool, p: Proble
         elif country is None:
             p.add("state: needs a country (--country)")
         else:
-            new["state"] = p.check(_state, value, country, cur["state"])
+            new["state"] = p.check(_state, value, country, cur["state"], r)
     if "postal_code" in given or (country_changed and new["postal_code"]):
         value = given.get("postal_code", new["postal_code"])
-        new["postal_code"] = p.check(_postal, value, country, cur["postal_code"]) if str(value or "").strip() else None
+        new["postal_code"] = p.check(_postal, value, country, cur["postal_code"], r) if str(value or "").strip() else None
     if any(f in given for f in ("postal_code", "city", "state", "country")) and not failed("state", "postal_code", "city"):
-        _agree_with_postal_code(new, given, country, p)
+        _agree_with_postal_code(new, given, country, p, r)
     return country
 
 
@@ -331,14 +443,14 @@ def _check_status(value: str, current: str | None, customer_id: int | None) -> N
         raise InvalidInput(f"status: {value!r} is not active or suspended")
 
 
-def _agree_with_postal_code(new: dict, given: dict, country: str | None, p: Problems) -> None:
+def _agree_with_postal_code(new: dict, given: dict, country: str | None, p: Problems, r: Resolver) -> None:
     """Where the postal-code list knows the code: fill city and state if omitted, else they must agree."""
     if not new["postal_code"] or not country:
         return
-    row = _postal_row(new["postal_code"], country)
+    row = _postal_row(new["postal_code"], country, r)
     if row is None:
         return
-    city, state = row.attrs.get("city"), row.attrs.get("state")
+    city, state = row.city, row.state
     belongs = f"which belongs to {city}, {state}" if state else f"which belongs to {city}"
     filling = "postal_code" in given
     if str(given.get("city") or "").strip():

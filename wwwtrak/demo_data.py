@@ -7,14 +7,16 @@ kept for fiction, email addresses the reserved ``example`` domains.
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import date, timedelta
+from typing import Iterator
 
 from peewee import fn
 
-from wwwtrak import audit, clock, customers, db, instance, plans
+from wwwtrak import audit, clock, customer_import, customers, db, instance, plans
 from wwwtrak.audit import Actor
-from wwwtrak.models import Customer, CustomerTag, Login, Lookup, Plan
+from wwwtrak.models import Customer, Login, Lookup, Plan
 
 FIRST_NAMES = (
     "James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara Richard Susan Joseph "
@@ -51,11 +53,6 @@ DEMO_PLANS = (
     ("dsl-basic", "DSL Basic 50 GB", plans.PriceInput("34.95", "49.00", included_gb="50", overage_per_gb="1.00")),
     ("dsl-pro", "DSL Pro 200 GB", plans.PriceInput("59.95", "49.00", included_gb="200", overage_per_gb="0.50")),
 )
-CUSTOMER_COLUMNS = [
-    "id", "type", "name", "company", "contact", "address", "city", "state", "postal_code", "country", "phone", "email",
-    "billing_category", "payment_terms", "pc_type", "source", "plan_id", "remote_host", "start_date", "close_date",
-    "status", "tax_exempt", "notes", "search_text",
-]
 
 
 def add_plans(actor: Actor) -> None:
@@ -86,22 +83,18 @@ def _slug(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
-def add_customers(actor: Actor, count: int, seed: int = 2026) -> tuple[int, int]:
-    """Generate ``count`` customers (about one in five commercial) with logins; returns (first id, last id)."""
-    if count <= 0:
-        return 0, 0
+def customer_forms(count: int, seed: int = 2026) -> Iterator[dict]:
+    """``count`` invented customers as canonical customer forms (about one in five commercial, a few
+    suspended or closed), with logins no customer holds yet; the same seed gives the same customers."""
     rng = random.Random(seed)
     zips = _zip_codes()
-    plan_ids = [p.id for p in Plan.select().where(Plan.active).order_by(Plan.code)]
-    if not zips or not plan_ids:
+    plan_codes = [p.code for p in Plan.select().where(Plan.active).order_by(Plan.code)]
+    if count > 0 and (not zips or not plan_codes):
         raise ValueError("the demo needs US ZIP codes and at least one active plan")
     terms, pc_types, sources, tags = (_active_codes(k) for k in ("payment-terms", "pc-type", "source", "commercial-tag"))
     today = clock.today(instance.zone())
     first_day = date(2019, 1, 1)
     taken = {k for (k,) in Login.select(Login.key).tuples()}
-    first_id = customers.next_account_number()
-    rows, logins, tag_rows = [], [], []
-
     suffixes: dict[str, int] = {}
 
     def login_for(base: str) -> str:
@@ -115,7 +108,7 @@ def add_customers(actor: Actor, count: int, seed: int = 2026) -> tuple[int, int]
         taken.add(name)
         return name
 
-    for cid in range(first_id, first_id + count):
+    for _ in range(count):
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         code, city, state = rng.choice(zips)
         phone = f"+1{rng.choice(AREA_CODES[state])}555{rng.randint(100, 199):04d}"
@@ -132,27 +125,28 @@ def add_customers(actor: Actor, count: int, seed: int = 2026) -> tuple[int, int]
                     "billing_category": rng.choice(("small-business", "small-business", "enterprise", "nonprofit", "education")),
                     "payment_terms": rng.choice([t for t in terms if t != "due-on-receipt"] or terms),
                     "tax_exempt": f"EX-{rng.randint(10000, 99999)}" if rng.random() < 0.15 else None,
-                    "logins": [login_for(f"{_slug(firm)[:12]}{i or ''}") for i in range(rng.randint(1, 3))]}
-            tag_rows.extend((cid, t) for t in rng.sample(tags, k=min(len(tags), rng.randint(0, 2))))
+                    "logins": [login_for(f"{_slug(firm)[:12]}{i or ''}") for i in range(rng.randint(1, 3))],
+                    "tags": sorted(rng.sample(tags, k=min(len(tags), rng.randint(0, 2))))}
         else:
-            plan_id = rng.choice(plan_ids)
+            plan = rng.choice(plan_codes)
             login = login_for(f"{first[0]}{last}".lower())
             form = {"type": "individual", "name": f"{first} {last}", "company": None, "contact": None,
                     "email": f"{first}.{last}@example.{rng.choice(('com', 'net', 'org'))}".lower(),
-                    "plan": plan_id, "remote_host": f"{login}.dyn.example.net" if rng.random() < 0.1 else None,
+                    "plan": plan, "remote_host": f"{login}.dyn.example.net" if rng.random() < 0.1 else None,
                     "billing_category": "residential", "payment_terms": rng.choice(("due-on-receipt", "net-15")),
-                    "tax_exempt": None, "logins": [login]}
-        form.update(address=address, city=city, state=state, postal_code=code, country="US", phone=phone)
-        logins.extend((cid, name, name.casefold()) for name in form["logins"])
-        rows.append((
-            cid, form["type"], form["name"], form["company"], form["contact"], address, city, state, code, "US", phone,
-            form["email"], form["billing_category"], form["payment_terms"], rng.choice(pc_types), rng.choice(sources),
-            form["plan"], form["remote_host"], start.isoformat(), closed.isoformat() if closed else None, status,
-            form["tax_exempt"], None, customers.search_text(form),
-        ))
-    db.bulk_insert(Customer, CUSTOMER_COLUMNS, rows)
-    db.bulk_insert(Login, ["customer_id", "username", "key"], logins)
-    db.bulk_insert(CustomerTag, ["customer_id", "tag"], tag_rows)
+                    "tax_exempt": None, "logins": [login], "tags": []}
+        form.update(address=address, city=city, state=state, postal_code=code, country="US", phone=phone,
+                    pc_type=rng.choice(pc_types), source=rng.choice(sources), start_date=start.isoformat(),
+                    close_date=closed.isoformat() if closed else None, status=status, notes=None)
+        yield form
+
+
+def add_customers(actor: Actor, count: int, seed: int = 2026) -> tuple[int, int]:
+    """Generate ``count`` customers and write them through the import's bulk path; returns (first id, last id)."""
+    if count <= 0:
+        return 0, 0
+    first_id = customers.next_account_number()
+    customer_import.insert(zip(itertools.count(first_id), customer_forms(count, seed)))
     last_id = first_id + count - 1
     audit.record(actor, "customer", {"demo": [None, {"customers": count, "first": first_id, "last": last_id}]})
     return first_id, last_id

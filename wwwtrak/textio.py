@@ -27,14 +27,27 @@ def open_binary(path: str) -> tuple[str, BinaryIO]:
     return name, buffered
 
 
-def read_text(path: str) -> tuple[str, str]:
-    """(display name, whole text) of a UTF-8 file, refusing what is not text."""
+def read_bytes(path: str) -> tuple[str, bytes]:
+    """(display name, whole content) of a file or stdin, gunzipped."""
     name, f = open_binary(path)
     try:
-        data = f.read()
+        return name, f.read()
     except (OSError, EOFError) as e:
         raise InvalidInput(f"{name}: cannot read: {e}") from None
+    finally:
+        if path != "-":
+            f.close()
+
+
+def decode(name: str, data: bytes) -> str:
+    """UTF-8 text (a byte-order mark dropped), refusing what is not text."""
     try:
-        return name, data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise InvalidInput(f"{name}: not UTF-8 text (byte {e.start})") from None
+
+
+def read_text(path: str) -> tuple[str, str]:
+    """(display name, whole text) of a UTF-8 file, refusing what is not text."""
+    name, data = read_bytes(path)
+    return name, decode(name, data)
