@@ -113,3 +113,18 @@ def test_a_dry_run_posts_nothing(ann, monkeypatch):
     monkeypatch.setenv("WWWTRAK_NOW", "2027-01-02T06:00:00-06:00")
     assert bill("2026-12", "--dry-run")["invoices"] == 1
     assert _ok("export", "ledger", "--month", "2026-12", "--format", "csv").stdout.count("\n") == 1  # the header only
+
+
+def test_a_payment_dated_before_the_due_date_but_entered_after_a_later_one_counts_against_the_late_fee(ann, monkeypatch):
+    # The November invoice (55.73, due 2026-12-31) is paid by a check dated 2026-12-10 that is only
+    # entered on 2027-01-03, after a card payment of 30.00 dated 2027-01-02. December is billed late,
+    # on 2027-01-04: the check was received before the issue date, so nothing was overdue on it.
+    monkeypatch.setenv("WWWTRAK_NOW", "2027-01-03T12:00:00-06:00")
+    _ok("payment", "add", ann, "30.00", "--method", "card", "--date", "2027-01-02")
+    _ok("payment", "add", ann, "55.73", "--reference", "4411", "--date", "2026-12-10")
+    monkeypatch.setenv("WWWTRAK_NOW", "2027-01-04T06:00:00-06:00")
+    bill("2026-12")
+    dec = invoices("--customer", str(ann), "--month", "2026-12")[0]
+    assert [ln["amount"] for ln in dec["lines"]] == ["19.95", "5.00"]  # no late fee
+    assert (dec["previous_balance"], dec["total"]) == ("0.00", "26.51")
+    _ok("check")
