@@ -201,6 +201,21 @@ def test_closed_customers_get_no_late_fee_after_closing(cli):
     assert invoices("--month", "2026-11") == []
 
 
+def test_closed_customers_are_not_billed_usage_of_months_after_closing(cli):
+    # closed on 30 September with the login kept: sessions that end in October or later are not billed,
+    # neither by October's run nor later as late usage; September's own usage is.
+    c = add_customer(start="2026-09-01", close="2026-09-30", plan=add_plan(monthly_fee="10.00", included_hours="1", overage_per_hour="6.00"))
+    add_session(c, "2026-09-30T23:00:00", seconds=3 * 3600)
+    add_session(c, "2026-10-05T12:00:00", seconds=4 * 3600)
+    bill("2026-09")
+    bill("2026-10")
+    assert lines(c, "2026-09") == [("plan", "10.00"), ("time", "12.00")]  # 120 min over at 6.00/hour
+    assert invoices("--month", "2026-10") == []
+    add_session(c, "2026-10-20T12:00:00", seconds=2 * 3600)  # a late file for October
+    bill("2026-11")
+    assert invoices("--month", "2026-11") == []
+
+
 def test_setup_fee_only_in_the_start_month(cli):
     plan = add_plan(monthly_fee="30.00", setup_fee="25.00")
     c = add_customer(start="2026-11-16", plan=plan)
