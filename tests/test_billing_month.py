@@ -225,6 +225,25 @@ def test_setup_fee_only_in_the_start_month(cli):
     assert lines(c, "2026-12") == [("plan", "30.00")]
 
 
+def test_a_start_date_in_or_moved_across_a_billed_month_is_refused(cli):
+    # November is billed with the setup fee; moving the start to December would bill it again,
+    # and a customer added late with a start in November would never be billed November's days or setup.
+    plan = add_plan(monthly_fee="30.00", setup_fee="25.00")
+    c = add_customer(start="2026-11-17", plan=plan)
+    bill("2026-11")
+    assert lines(c, "2026-11") == [("plan", "14.00"), ("setup", "25.00")]
+    r = invoke("customer", "edit", c, "--start-date", "2026-12-05")
+    assert (r.exit_code, r.stderr) == (1, "error: start_date: 2026-12-05 (from 2026-11-17) reaches 2026-11, which is already billed; date the start in an open month\n")
+    r = invoke("customer", "add", "--type", "individual", "--name", "Late Entry", "--plan", plan, "--state", "US-IL", "--start-date", "2026-11-28")
+    assert (r.exit_code, r.stderr) == (1, "error: start_date: 2026-11-28 reaches 2026-11, which is already billed; date the start in an open month\n")
+    assert invoke("customer", "edit", c, "--phone", "+1 312 555 0123").exit_code == 0  # other edits are fine
+    late = add_customer("On time", start="2026-12-01", plan=plan)
+    assert invoke("customer", "edit", late, "--start-date", "2026-12-10").exit_code == 0  # December is open
+    bill("2026-12")
+    assert lines(c, "2026-12") == [("plan", "30.00")]
+    assert lines(late, "2026-12") == [("plan", "21.29"), ("setup", "25.00")]  # 30 x 22/31 = 21.290
+
+
 def test_late_records_are_billed_once_as_a_difference_naming_their_month(cli):
     plan = add_plan(monthly_fee="10.00", included_hours="1", overage_per_hour="6.00", taxable=False)
     bob = add_customer("Bob", plan=plan, logins=["bob"])
