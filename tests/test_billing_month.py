@@ -77,6 +77,25 @@ def test_plan_price_change_takes_effect_from_its_month_also_for_late_usage(cli):
     ]
 
 
+def test_prices_of_a_billed_month_cannot_be_changed_so_late_usage_is_priced_as_billed(cli):
+    plan = add_plan(monthly_fee="30.00", effective="2026-01", included_hours="10", overage_per_hour="3.00")
+    c = add_customer(start="2026-01-01", plan=plan)
+    add_session(c, "2026-11-20T10:00:00", seconds=11 * 3600)
+    bill("2026-11")
+    assert lines(c, "2026-11") == [("plan", "30.00"), ("time", "3.00")]  # 60 min over at 3.00/hour
+    for month in ("2026-11", "2026-01"):
+        r = invoke("plan", "edit", plan, "--overage-per-hour", "6.00", "--effective", month)
+        assert (r.exit_code, r.stderr) == (1, f"error: effective: {month}: the new prices of plan basic would hold in 2026-11, which is already billed; make them effective from an open month\n")
+    assert invoke("plan", "edit", plan, "--name", "Basic dial-up").exit_code == 0  # the name is not tied to a month
+    assert invoke("plan", "edit", plan, "--overage-per-hour", "6.00", "--effective", "2026-12").exit_code == 0
+    add_session(c, "2026-11-21T10:00:00", seconds=60)  # one more minute of November arrives late
+    bill("2026-12")
+    assert lines(c, "2026-12") == [("plan", "30.00"), ("late-time", "0.05")]  # 61 min at 3.00/hour = 3.05, less 3.00
+    # a plan first priced from an open month, with no customer before it, may still have its first prices corrected
+    add_plan("new", "New", monthly_fee="50.00", effective="2027-01")
+    assert invoke("plan", "edit", "new", "--monthly-fee", "45.00", "--effective", "2027-01").exit_code == 0
+
+
 def test_a_plan_priced_after_the_customer_started_bills_its_first_price(cli):
     plan = add_plan(monthly_fee="25.00", effective="2026-08")
     c = add_customer(start="2026-05-01", plan=plan)
