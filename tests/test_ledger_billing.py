@@ -128,3 +128,17 @@ def test_a_payment_dated_before_the_due_date_but_entered_after_a_later_one_count
     assert [ln["amount"] for ln in dec["lines"]] == ["19.95", "5.00"]  # no late fee
     assert (dec["previous_balance"], dec["total"]) == ("0.00", "26.51")
     _ok("check")
+
+
+def test_tax_posts_to_the_jurisdiction_whose_rate_was_charged(cli, monkeypatch):
+    # Illinois' rate is deactivated and the country has one: the 5% charged is the US rate, so it is owed to US.
+    monkeypatch.setenv("WWWTRAK_NOW", "2026-12-02T06:00:00-06:00")
+    _ok("lookup", "add", "tax-rate", "us", "United States", "--set", "country=US", "--set", "percent=5")
+    _ok("lookup", "deactivate", "tax-rate", "us-il")
+    c = add_customer("Ill Noy", start="2026-11-01", plan=add_plan(monthly_fee="100.00"))
+    bill("2026-11")
+    assert invoices("--customer", str(c))[0]["tax"] == "5.00"
+    rows = _ok("export", "ledger", "--month", "2026-11", "--format", "csv").stdout.splitlines()
+    assert [r.split(",")[3:6] for r in rows[1:]] == [
+        ["Assets:Receivable", "105.00", ""], ["Income:Plans", "", "100.00"], ["Liabilities:SalesTax:US", "", "5.00"],
+    ]

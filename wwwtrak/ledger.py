@@ -46,9 +46,12 @@ def _sum_cents(field):
 
 
 def _jurisdictions() -> dict[tuple[str, str | None], str]:
-    """(country, state) -> the tax jurisdiction a rate is kept for: the state, else the country."""
+    """(country, state) -> the tax jurisdiction a rate is kept for: the state, else the country.
+
+    Only active rates, as billing charges them: a deactivated state rate leaves the country's.
+    """
     out: dict[tuple[str, str | None], str] = {}
-    for row in Lookup.select(Lookup.attrs).where(Lookup.kind == "tax-rate"):
+    for row in Lookup.select(Lookup.attrs).where((Lookup.kind == "tax-rate") & Lookup.active):
         country, state = row.attrs.get("country"), row.attrs.get("state") or None
         if country:
             out[(country, state)] = state or country
