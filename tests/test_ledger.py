@@ -348,9 +348,10 @@ def test_aging_buckets_over_90_days(books):
     )
 
 
-def test_aging_refuses_a_bad_date(books):
-    r = invoke("report", "aging", "--as-of", "31/12/2026")
-    assert (r.exit_code, r.stderr) == (1, "error: as-of: '31/12/2026' is not a date (YYYY-MM-DD)\n")
+@pytest.mark.parametrize("text", ["31/12/2026", ""])  # an empty --as-of (an unset variable) is not today
+def test_aging_refuses_a_bad_date(books, text):
+    r = invoke("report", "aging", "--as-of", text)
+    assert (r.exit_code, r.stdout, r.stderr) == (1, "", f"error: as-of: {text!r} is not a date (YYYY-MM-DD)\n")
 
 
 # --- revenue ----------------------------------------------------------------------
