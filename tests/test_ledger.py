@@ -210,6 +210,12 @@ def test_payment_add_refuses_bad_input(books, args, message):
     assert len(_ok("payment", "list", "--format", "json").json) == 6
 
 
+@pytest.mark.parametrize("command", ["payment", "credit"])
+def test_void_of_a_number_too_large_for_the_database_is_not_found(books, command):
+    r = invoke(command, "void", "99999999999999999999")
+    assert (r.exit_code, r.stderr) == (1, f"error: {command} 99999999999999999999 does not exist\n")
+
+
 def test_void_reopens_what_the_payment_paid_and_is_recorded_not_deleted(books):
     r = _ok("payment", "void", "6", "--format", "json")
     assert r.json == {

@@ -395,7 +395,7 @@ def _void(actor: Actor, model, kind: str, source_id: int) -> Void:
     column = {"payment": Application.payment, "credit": Application.credit}[kind]
     label = "payment" if kind == "payment" else "credit memo"
     with db.atomic():
-        row = model.get_or_none(model.id == source_id)
+        row = model.get_or_none(model.id == source_id) if 0 < source_id < 2**63 else None
         if row is None:
             raise NotFound(f"{kind} {source_id} does not exist")
         if row.voided_on is not None:
