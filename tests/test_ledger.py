@@ -700,6 +700,21 @@ def test_exports_survive_awkward_names(books, tmp_path):
         assert r.returncode == 0, r.stderr
 
 
+def test_ledger_export_survives_a_bar_in_a_name_and_a_parenthesis_in_a_reference(books, tmp_path):
+    # hledger reads 'payee | note' and '(code)': a '|' in a name or a ')' in a check reference split them wrongly.
+    odd = books.customer("Bob | Builder", id=1004)
+    books.invoice(odd, "2026-12", [("plan", "10.00", False)])
+    _ok("payment", "add", odd, "5.00", "--reference", "x) y")
+    text = _export("2026-12", "ledger", tmp_path).decode()
+    assert "payee Bob / Builder\n" in text
+    assert "\n2026-12-31 * (x] y) Bob / Builder | Payment 7 by check x) y\n" in text
+    if shutil.which("hledger"):
+        path = tmp_path / "bar.journal"
+        path.write_text(text)
+        r = subprocess.run(["hledger", "-f", str(path), "check", "--strict", "ordereddates", "payees"], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+
+
 def test_an_entry_that_does_not_balance_is_refused_before_anything_is_written(books):
     from datetime import date
 
