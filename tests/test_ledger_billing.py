@@ -142,3 +142,17 @@ def test_tax_posts_to_the_jurisdiction_whose_rate_was_charged(cli, monkeypatch):
     assert [r.split(",")[3:6] for r in rows[1:]] == [
         ["Assets:Receivable", "105.00", ""], ["Income:Plans", "", "100.00"], ["Liabilities:SalesTax:US", "", "5.00"],
     ]
+
+
+def test_aging_of_a_past_day_agrees_with_the_journal_after_a_void_and_a_backdated_payment(ann, monkeypatch):
+    # Check 101 (dated 2026-12-10) pays November's 55.73; on 2027-01-05 it bounces and is voided, and a
+    # replacement check dated 2026-12-15 is entered. On 2026-12-20 both checks were held: the customer was
+    # 55.73 in credit, as the journal says; the replacement may not count as paying the invoice before the void.
+    _ok("payment", "add", ann, "55.73", "--reference", "101", "--date", "2026-12-10")
+    monkeypatch.setenv("WWWTRAK_NOW", "2027-01-05T12:00:00-06:00")
+    _ok("payment", "void", "1")
+    _ok("payment", "add", ann, "55.73", "--reference", "102", "--date", "2026-12-15")
+    for day, total, credit in (("2026-12-20", "-55.73", "55.73"), ("2027-01-05", "0.00", None)):
+        rows = _ok("report", "aging", "--as-of", day, "--format", "json").json["customers"]
+        assert [(r["total"], r["credit"]) for r in rows] == ([(total, credit)] if credit else [])
+    _ok("check")

@@ -218,6 +218,7 @@ class OpenItem:
     due_date: date
     total: Decimal
     paid: Decimal
+    last_applied: date | None = None  # the latest application to it (a payment, or a void reopening it)
 
     @property
     def balance(self) -> Decimal:
@@ -226,7 +227,8 @@ class OpenItem:
 
 def invoice_items(customers=None, as_of: date | None = None, open_only: bool = True) -> list[OpenItem]:
     """Invoices issued by ``as_of`` (all when None) with what was paid on them by then, oldest first."""
-    paid = Application.select(Application.invoice.alias("number"), fn.SUM(Application.amount).coerce(False).alias("cents")).group_by(Application.invoice)
+    paid = Application.select(Application.invoice.alias("number"), fn.SUM(Application.amount).coerce(False).alias("cents"),
+                              fn.MAX(Application.date).alias("last")).group_by(Application.invoice)
     if as_of is not None:
         paid = paid.where(Application.date <= as_of)
     if customers is not None:
@@ -234,7 +236,7 @@ def invoice_items(customers=None, as_of: date | None = None, open_only: bool = T
     paid = paid.alias("paid")
     q = (
         Invoice.select(Invoice.customer, Invoice.number, Invoice.period, Invoice.issue_date, Invoice.due_date,
-                       Invoice.total, fn.COALESCE(paid.c.cents, 0))
+                       Invoice.total, fn.COALESCE(paid.c.cents, 0), paid.c.last)
         .join(paid, JOIN.LEFT_OUTER, on=(paid.c.number == Invoice.number))
         .order_by(Invoice.customer, Invoice.issue_date, Invoice.number)
     )
@@ -244,7 +246,7 @@ def invoice_items(customers=None, as_of: date | None = None, open_only: bool = T
         q = q.where(Invoice.issue_date <= as_of)
     if customers is not None:
         q = q.where(Invoice.customer.in_(customers))
-    return [OpenItem(c, n, p, i, d, t, from_cents(pd)) for c, n, p, i, d, t, pd in q.tuples()]
+    return [OpenItem(c, n, p, i, d, t, from_cents(pd), last and _day(last)) for c, n, p, i, d, t, pd, last in q.tuples()]
 
 
 def _apply(customers, on: date | None = None) -> dict[int, tuple[list[tuple[int, Decimal]], Decimal]]:
@@ -253,7 +255,9 @@ def _apply(customers, on: date | None = None) -> dict[int, tuple[list[tuple[int,
     ``customers`` are ids or a subquery. Returns, for each customer with
     credit, the (invoice, amount) pairs applied and the credit left. An
     application is dated when it took effect: not before its source, its
-    invoice, or ``on`` (the void that freed the credit).
+    invoice, the invoice's latest application (a void may have reopened it
+    only then) or ``on`` (the void that freed the credit), so no past day
+    sees an invoice paid beyond its total.
     """
     credit: dict[int, list[Source]] = defaultdict(list)
     for s in sources(customers):
@@ -273,7 +277,7 @@ def _apply(customers, on: date | None = None) -> dict[int, tuple[list[tuple[int,
             while due > 0 and queue:
                 s = queue[0]
                 take = min(due, s.remaining)
-                day = max(s.date, item.issue_date, on or date.min)
+                day = max(s.date, item.issue_date, item.last_applied or date.min, on or date.min)
                 ref = {"payment": None, "credit": None, "invoice": None, s.kind: s.id}
                 rows.append((cid, item.number, ref["payment"], ref["credit"], ref["invoice"], to_cents(take), day.isoformat()))
                 applied.append((item.number, take))
