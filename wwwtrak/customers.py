@@ -23,7 +23,7 @@ from wwwtrak import audit, clock, db, instance, lookups, money, plans
 from wwwtrak.audit import Actor
 from wwwtrak.db import atomic
 from wwwtrak.errors import Conflict, InvalidInput, NotFound, Problems
-from wwwtrak.models import Customer, CustomerTag, Login, Lookup, Plan, UsageSession
+from wwwtrak.models import BillingRun, Customer, CustomerTag, Login, Lookup, Plan, UsageSession
 
 TYPES = ("individual", "commercial")
 STATUSES = ("active", "suspended", "closed")
@@ -577,10 +577,22 @@ def form(c: Customer) -> dict:
     }
 
 
+def _refuse_billed_start(old: str | None, new: str | None) -> None:
+    """Refuse a start date in a billed month, or moved across one: that month's setup fee and days would be billed twice or never."""
+    if not new or new == old:
+        return
+    first, last = sorted(day[:7] for day in (old or new, new))
+    billed = BillingRun.select(BillingRun.month).where(BillingRun.month.between(first, last)).order_by(BillingRun.month).first()
+    if billed is not None:
+        moved = f" (from {old})" if old else ""
+        raise Conflict(f"start_date: {new}{moved} reaches {billed.month}, which is already billed; date the start in an open month")
+
+
 def add(actor: Actor, given: dict) -> int:
     """Add a customer from the form fields given; returns the new account number."""
     with atomic():
         new = validate(given)
+        _refuse_billed_start(None, new["start_date"])
         customer_id = next_account_number()
         _save(actor, customer_id, empty_form(), new, insert=True)
     return customer_id
@@ -591,7 +603,9 @@ def edit(actor: Actor, customer_id: int, given: dict) -> list[str]:
     with atomic():
         c = get(customer_id)
         old = form(c)
-        changes, _ = _save(actor, customer_id, old, validate(given, old, customer_id))
+        new = validate(given, old, customer_id)
+        _refuse_billed_start(old["start_date"], new["start_date"])
+        changes, _ = _save(actor, customer_id, old, new)
     return list(changes)
 
 
