@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import invoke, login_as, switch_to_root
+from helpers import PG_SERVER, invoke, login_as, sql, switch_to_root
 
 SAMPLES = Path(__file__).resolve().parents[1] / ".." / "shared" / "samples" / "radius-detail"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "usage"
@@ -100,10 +100,12 @@ def add_customer(name, *logins):
         db.close_database()
 
 
-def query(tmp_path, sql, *params):
+def query(tmp_path, statement, *params):
+    if os.environ.get("WWWTRAK_DB", "").startswith("postgresql://"):
+        return [tuple(r) for r in sql(statement, *params)]  # the test's own database, on the server
     con = sqlite3.connect(tmp_path / "wwwtrak.db")
     try:
-        return con.execute(sql, params).fetchall()
+        return con.execute(statement, params).fetchall()
     finally:
         con.close()
 
@@ -429,13 +431,15 @@ def test_default_rejects_file_is_beside_the_database_named_after_the_import(cli,
     f = write(tmp_path, "x.detail", rec("Stop", user=None, secs=1, inp=1, out=1) + rec("Start"))
     s = imp(str(f))
     (import_id,) = [x["import_id"] for x in s["files"]]
-    path = tmp_path / "rejects" / f"import-{import_id}.txt"
+    # beside the SQLite file; with PostgreSQL, in the user's data directory, never the working one
+    where = tmp_path / "home" / "data" / "wwwtrak" if PG_SERVER else tmp_path
+    path = where / "rejects" / f"import-{import_id}.txt"
     assert s["files"][0]["rejects_file"] == str(path)
     assert path.read_text() == f"# {f}:1: no User-Name\n" + rec("Stop", user=None, secs=1, inp=1, out=1)
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     clean = imp(str(write(tmp_path, "y.detail", rec("Start", sid="y"))))
     assert clean["files"][0]["rejects_file"] is None
-    assert sorted(p.name for p in (tmp_path / "rejects").iterdir()) == [path.name]
+    assert sorted(p.name for p in (where / "rejects").iterdir()) == [path.name]
 
 
 def test_last_record_cut_off_mid_line_is_rejected_one_without_blank_line_is_whole(cli, tmp_path):
@@ -625,7 +629,7 @@ def test_table_summary_in_a_pipe_has_no_progress_bar(cli, tmp_path):
     lines = r.stdout.splitlines()
     assert lines[0].split() == ["file", "format", "read", "imported", "updated", "duplicates", "skipped", "rejected", "unmatched"]
     assert lines[2].split() == [str(f), "detail", "2", "1", "0", "0", "0", "1", "1"]
-    assert lines[3:] == [f"rejected records of {f}: {tmp_path / 'rejects' / 'import-1.txt'}"]
+    assert lines[3:] == [f"rejected records of {f}: {(tmp_path / 'home' / 'data' / 'wwwtrak' if PG_SERVER else tmp_path) / 'rejects' / 'import-1.txt'}"]
     assert "\x1b" not in r.stdout and r.stderr == ""
 
 
