@@ -455,6 +455,36 @@ def test_last_record_cut_off_mid_line_is_rejected_one_without_blank_line_is_whol
     assert [x["stop"] for x in sessions() if x["session_id"] == "w1"] == [None]
 
 
+def test_names_that_are_not_storable_text_are_rejected_and_the_rest_imports(cli, tmp_path):
+    """Latin-1 bytes, a NUL or an endless login used to stop the whole file with an internal error."""
+    latin1 = rec("Stop", user="jos\xe9", sid="l1", secs=60, inp=1, out=1).encode("latin-1")
+    nul = rec("Stop", user="nul\x00x", sid="n1", secs=60, inp=1, out=1).encode()
+    long_ = rec("Stop", user="u" * 256, sid="g1", secs=60, inp=1, out=1).encode()
+    good = rec("Stop", user="jos\xe9", sid="ok", secs=60, inp=1, out=1).encode()  # é as UTF-8 is fine
+    f = tmp_path / "odd.detail"
+    f.write_bytes(latin1 + nul + good + long_)
+    rejects = tmp_path / "odd.rejects"
+    s = imp(str(f), "--rejects", str(rejects))
+    assert counts(s) == (4, 1, 0, 0, 0, 3, 1)
+    assert rejects.read_bytes() == (
+        f"# {f}:1: User-Name: 'jos\\udce9' is not UTF-8 text\n".encode() + latin1
+        + f"# {f}:11: User-Name: 'nul\\x00x' holds an unprintable character\n".encode() + nul
+        + f"# {f}:31: User-Name: at most 255 characters (got 256)\n".encode() + long_
+    )
+    assert [(x["login"], x["session_id"]) for x in sessions()] == [("jos\xe9", "ok")]
+    table = tmp_path / "odd.csv"
+    table.write_bytes(b"login,start,stop,seconds,bytes_in,bytes_out,session_id,nas\n"
+                      b"caf\xe9,2026-11-03 08:00:00,,,1,1,c1,bras-1\n"
+                      b"bob,2026-11-03 08:00:00,,,1,1,c2,bras-\x001\n"
+                      b"bob,2026-11-03 08:00:00,,,1,1,c3,bras-1\n")
+    s = imp(str(table), "--rejects", str(rejects))
+    assert counts(s) == (3, 1, 0, 0, 0, 2, 1)
+    assert rejects.read_bytes().splitlines()[::2] == [
+        f"# {table}:2: login: 'caf\\udce9' is not UTF-8 text".encode(),
+        f"# {table}:3: nas: 'bras-\\x001' holds an unprintable character".encode(),
+    ]
+
+
 def test_csv_rows_rejected_with_their_line(cli, tmp_path):
     text = (
         "login,start,stop,seconds,bytes_in,bytes_out,session_id,nas\n"

@@ -19,6 +19,7 @@ from wwwtrak.usage.records import (
     NAS_RESTART,
     NO_USAGE,
     START,
+    TEXT_LIMIT,
     STOP,
     Malformed,
     Record,
@@ -26,6 +27,7 @@ from wwwtrak.usage.records import (
     count,
     ctime,
     iter_lines,
+    name_text,
     normalize,
     seconds,
     timestamp,
@@ -120,6 +122,8 @@ def _common(values: dict[str, str], number: int, login_name: str) -> Record | No
         nas = nas[1:-1] if nas[-1] == '"' and len(nas) > 1 else None
     if nas is None or nas != nas.strip() or login != login.strip() or session_id != session_id.strip():
         return None
+    if not (login + session_id + nas).isprintable() or max(len(login), len(session_id), len(nas)) > TEXT_LIMIT:
+        return None  # odd bytes or an endless value: the careful path names it
     numbers = [get("Timestamp"), get("Acct-Session-Time") or "0", get("Acct-Input-Octets") or "0",
                get("Acct-Output-Octets") or "0", get("Acct-Input-Gigawords") or "0", get("Acct-Output-Gigawords") or "0"]
     try:
@@ -205,16 +209,18 @@ def _build(values: dict[str, str], text: list[str], first: int, zone: tzinfo, lo
             if status in NO_USAGE_STATUS:
                 return Record(first, NO_USAGE)
             raise Malformed(f"Acct-Status-Type: {status!r} is not an accounting status")
-    nas = unquote(get("NAS-IP-Address") or get("NAS-IPv6-Address") or get("NAS-Identifier") or "")
+    nas = name_text(unquote(get("NAS-IP-Address") or get("NAS-IPv6-Address") or get("NAS-Identifier") or ""), "NAS")
     if kind is not NAS_RESTART:
         login = unquote(get(login_name) or "") or _spelled_otherwise(text, login_name)
         if not login:
             raise Malformed(f"no {login_name}")
+        name_text(login, login_name)
         session_id = unquote(values["Acct-Unique-Session-Id"]) if "Acct-Unique-Session-Id" in values else ""
         if not session_id:
             session_id = unquote(get("Acct-Session-Id") or "")
         if not session_id:
             raise Malformed("no Acct-Session-Id")
+        name_text(session_id, "session id")
     if "Timestamp" in values:
         time = seconds(values["Timestamp"], "Timestamp")
     elif "Event-Timestamp" in values:

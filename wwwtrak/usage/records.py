@@ -78,6 +78,22 @@ def unquote(value: str) -> str:
     return v
 
 
+TEXT_LIMIT = 255  # characters of a login, session id or NAS: the width of their columns
+
+
+def name_text(value: str, name: str) -> str:
+    """A login, session id or NAS as stored: UTF-8 text without control characters, at most TEXT_LIMIT long."""
+    if not value.isprintable():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that are not UTF-8, kept by surrogateescape
+            raise Malformed(f"{name}: {value!r} is not UTF-8 text") from None
+        raise Malformed(f"{name}: {value!r} holds an unprintable character")
+    if len(value) > TEXT_LIMIT:
+        raise Malformed(f"{name}: at most {TEXT_LIMIT} characters (got {len(value)})")
+    return value
+
+
 def count(value: str, name: str) -> int:
     """A counter: a whole number, not negative (surrounding blanks or quotes allowed)."""
     try:

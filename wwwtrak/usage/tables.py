@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from typing import Callable, Iterable, Iterator
 
-from wwwtrak.usage.records import CUT_OFF, INTERIM, STOP, BadHeader, Malformed, Record, Reject, iter_lines, normalize
+from wwwtrak.usage.records import CUT_OFF, INTERIM, STOP, BadHeader, Malformed, Record, Reject, iter_lines, name_text, normalize
 
 
 class _Tap:
@@ -61,6 +61,9 @@ def session_record(first: int, login: str, login_name: str, session_id: str, nas
         raise Malformed(f"no {login_name}")
     if not session_id:
         raise Malformed("no session id")
+    name_text(login, login_name)
+    name_text(session_id, "session id")
+    name_text(nas, "nas")
     if start is not None and stop is not None and stop < start:
         raise Malformed("stop before start")
     time = stop if stop is not None else (updated if updated is not None else start)
