@@ -243,6 +243,14 @@ def test_format_detection_and_forced_format(cli, tmp_path):
     r = invoke("usage", "import", str(d), str(missing))
     assert r.exit_code == 1 and r.stderr == f"error: {missing}: cannot open: No such file or directory\n"
     assert query(tmp_path, "SELECT COUNT(*) FROM usage_session") == [(0,)]  # checked before importing anything
+    # a header its format cannot read is refused up front too: the files before it used to be imported
+    # (and their summary lost) before the command stopped on it
+    bad = write(tmp_path, "short.csv", "login,session_id,start\nbob,x1,2026-11-03 08:00:00\n")
+    r = invoke("usage", "import", str(d), str(bad))
+    assert r.exit_code == 1
+    assert r.stderr == f"error: {bad}: line 1: not a csv header: missing stop, seconds, bytes_in, bytes_out, nas\n"
+    assert query(tmp_path, "SELECT COUNT(*) FROM usage_session") == [(0,)]
+    assert query(tmp_path, "SELECT COUNT(*) FROM usage_import") == [(0,)]
 
 
 @pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples/radius-detail is not present")

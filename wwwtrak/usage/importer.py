@@ -102,8 +102,8 @@ def import_files(actor: Actor, paths: Sequence[str], fmt: str = "auto", rejects:
     if fmt != "auto" and fmt not in FORMATS:
         raise InvalidInput(f"--from: {fmt!r} is not one of auto, {', '.join(FORMATS)}")
     paths = list(paths) or ["-"]
-    _check_inputs(paths, fmt)
     zone = instance.zone()
+    _check_inputs(paths, fmt, zone, login_attribute)
     sink = _Rejects(rejects)
     result = ImportResult()
     done = _Progress(progress)
@@ -138,8 +138,9 @@ def _big_cache():
         db.execute_sql(f"PRAGMA cache_size = {int(before)}")
 
 
-def _check_inputs(paths: list[str], fmt: str) -> None:
-    """Refuse a missing or unreadable file, or a regular file of unknown format, before importing anything."""
+def _check_inputs(paths: list[str], fmt: str, zone, login_attribute: str | None) -> None:
+    """Refuse a missing or unreadable file, or a regular file of unknown format or with a header its
+    format cannot read, before importing anything."""
     if paths.count("-") > 1:
         raise InvalidInput("stdin ('-') can be read only once")
     for path in paths:
@@ -147,8 +148,12 @@ def _check_inputs(paths: list[str], fmt: str) -> None:
             continue  # stdin, a pipe or a FIFO: read once, when its turn comes
         source = Source(path)
         try:
-            if fmt == "auto" and source.detect() is None:
+            kind = fmt if fmt != "auto" else source.detect()
+            if kind is None:
                 raise InvalidInput(f"{source.name}: cannot tell the format (detail, radacct or csv); name it with --from")
+            next(iter(PARSERS[kind](source.chunks(), zone=zone, login_attribute=login_attribute)), None)
+        except BadHeader as e:
+            raise InvalidInput(f"{source.name}: {e}") from None
         finally:
             source.close()
 
