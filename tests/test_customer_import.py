@@ -104,6 +104,17 @@ def test_header_names_columns_in_any_case_with_dashes_and_a_bom(catalogue, isola
     assert _show(1001)["city"] == "Chicago"
 
 
+def test_notes_with_windows_line_breaks_import_as_line_breaks(catalogue, isolated):
+    """A quoted cell saved with CRLF inside it used to be refused: 'notes: must not hold control characters'."""
+    text = "type,name,plan,notes\r\nindividual,Ann,basic,\"first line\r\nsecond line\rthird\"\r\n"
+    r = invoke(*IMPORT, _write(isolated / "crlf.csv", text))
+    assert (r.exit_code, r.stderr) == (0, "")
+    assert _show(1001)["notes"] == "first line\nsecond line\nthird"
+    r = invoke("customer", "edit", "1001", "--notes", "typed\r\non Windows")
+    assert r.exit_code == 0, r.stderr
+    assert _show(1001)["notes"] == "typed\non Windows"
+
+
 def test_stdin_and_gzip(catalogue, isolated):
     text = f"{HEADER}\nindividual,Ann,basic,,,,ann\n"
     r = invoke(*IMPORT, "-", input=text)
@@ -252,7 +263,7 @@ def test_header_problems(catalogue, isolated):
 
 def test_not_utf8_and_missing_file(catalogue, isolated):
     r = invoke(*IMPORT, _write(isolated / "l1.csv", "type,name\nindividual,Jos\u00e9\n", encoding="latin-1"))
-    assert (r.exit_code, r.stderr) == (1, f"error: {isolated / 'l1.csv'}: not UTF-8 text (byte 24)\n")
+    assert (r.exit_code, r.stderr) == (1, f"error: {isolated / 'l1.csv'}:2: not UTF-8 text (byte 24)\n")
     r = invoke(*IMPORT, str(isolated / "nope.csv"))
     assert (r.exit_code, r.stderr) == (1, f"error: {isolated / 'nope.csv'}: cannot open: No such file or directory\n")
 

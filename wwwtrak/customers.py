@@ -67,6 +67,8 @@ def _choice(value: str, field: str, choices: tuple[str, ...]) -> str:
 def _text(value: str, field: str, required: bool = False) -> str | None:
     """Free text: stripped, bounded, one line (notes may have several); empty is None."""
     s = (value or "").strip()
+    if field == "notes":
+        s = s.replace("\r\n", "\n").replace("\r", "\n")  # a line break typed or saved on Windows, or an old Mac
     if not s:
         if required:
             raise InvalidInput(f"{field}: must not be empty")
