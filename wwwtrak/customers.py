@@ -696,7 +696,8 @@ def list_customers(type_: str | None = None, status: str | None = None, search: 
     kind = p.check(_choice, type_, "type", TYPES) if type_ is not None else None
     state = p.check(_choice, status, "status", STATUSES) if status is not None else None
     p.raise_any()
-    logins = Login.select(fn.GROUP_CONCAT(Login.username, " ")).where(Login.customer == Customer.id)
+    concat = fn.STRING_AGG if db.is_postgres_db(db.database.obj) else fn.GROUP_CONCAT  # PostgreSQL has no GROUP_CONCAT
+    logins = Login.select(concat(Login.username, " ")).where(Login.customer == Customer.id)
     selected = {"plan": Plan.code, "logins": logins.alias("logins")}
     query = (
         Customer.select(*(selected[f] if f in selected else getattr(Customer, f) for f in LIST_FIELDS))
