@@ -651,6 +651,8 @@ def test_list_filters_by_login_and_customer(cli, tmp_path):
     for fmt in ("table", "json", "csv"):
         r = invoke("usage", "list", "--customer", "999", "--format", fmt)
         assert (r.exit_code, r.stdout, r.stderr) == (1, "", "error: customer 999 not found\n")
+    r = invoke("usage", "list", "--customer", str(2**64))  # was an internal error (SQLite integer overflow)
+    assert (r.exit_code, r.stdout, r.stderr) == (1, "", f"error: customer {2**64} not found\n")
     assert invoke("usage", "list", "--customer", "abc").exit_code == 2  # wrong use of the command line
     csv = invoke("usage", "list", "--format", "csv").stdout.splitlines()
     assert csv[0] == "id,login,customer_id,nas,session_id,start,stop,seconds,bytes_in,bytes_out"

@@ -26,7 +26,7 @@ def list_sessions(customer: int | None = None, login: str | None = None, month: 
     S = UsageSession
     query = S.select(S.id, S.login, S.customer, S.nas, S.session_id, S.start, S.stop, S.seconds, S.bytes_in, S.bytes_out)
     if customer is not None:
-        if Customer.get_or_none(Customer.id == customer) is None:
+        if not 0 < customer < 2**63 or Customer.get_or_none(Customer.id == customer) is None:  # no SQLite overflow
             raise NotFound(f"customer {customer} not found")
         query = query.where(S.customer == customer)
     if login is not None:
