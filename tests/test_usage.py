@@ -480,6 +480,10 @@ def test_names_that_are_not_storable_text_are_rejected_and_the_rest_imports(cli,
         + f"# {f}:31: User-Name: at most 255 characters (got 256)\n".encode() + long_
     )
     assert [(x["login"], x["session_id"]) for x in sessions()] == [("jos\xe9", "ok")]
+    folds = rec("Start", user="\xdf" * 200, sid="ss")  # 200 characters whose case-folded key has 400
+    s = imp(str(write(tmp_path, "ss.detail", folds)), "--rejects", str(rejects))
+    assert counts(s) == (1, 0, 0, 0, 0, 1, 0)
+    assert rejects.read_text() == f"# {tmp_path / 'ss.detail'}:1: User-Name: at most 255 characters (got 200, 400 case-folded)\n" + folds
     table = tmp_path / "odd.csv"
     table.write_bytes(b"login,start,stop,seconds,bytes_in,bytes_out,session_id,nas\n"
                       b"caf\xe9,2026-11-03 08:00:00,,,1,1,c1,bras-1\n"

@@ -278,7 +278,8 @@ def _login_names(values: list[str]) -> list[str]:
         name = raw.strip()
         if not name:
             continue
-        if len(name) > 253 or not name.isprintable() or any(ch.isspace() for ch in name):
+        # the case-folded key is stored too, and may be longer ('ß' folds to 'ss')
+        if len(name.casefold()) > 253 or not name.isprintable() or any(ch.isspace() for ch in name):
             raise InvalidInput(f"login: {name!r} must be one word without spaces, at most 253 characters")
         if name.casefold() in seen:
             raise InvalidInput(f"login: {name!r} is given twice")

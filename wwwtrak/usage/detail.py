@@ -122,7 +122,8 @@ def _common(values: dict[str, str], number: int, login_name: str) -> Record | No
         nas = nas[1:-1] if nas[-1] == '"' and len(nas) > 1 else None
     if nas is None or nas != nas.strip() or login != login.strip() or session_id != session_id.strip():
         return None
-    if not (login + session_id + nas).isprintable() or max(len(login), len(session_id), len(nas)) > TEXT_LIMIT:
+    if not (login + session_id + nas).isascii() or not (login + session_id + nas).isprintable() \
+            or max(len(login), len(session_id), len(nas)) > TEXT_LIMIT:
         return None  # odd bytes or an endless value: the careful path names it
     numbers = [get("Timestamp"), get("Acct-Session-Time") or "0", get("Acct-Input-Octets") or "0",
                get("Acct-Output-Octets") or "0", get("Acct-Input-Gigawords") or "0", get("Acct-Output-Gigawords") or "0"]

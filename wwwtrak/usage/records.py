@@ -89,8 +89,9 @@ def name_text(value: str, name: str) -> str:
         except UnicodeEncodeError:  # bytes that are not UTF-8, kept by surrogateescape
             raise Malformed(f"{name}: {value!r} is not UTF-8 text") from None
         raise Malformed(f"{name}: {value!r} holds an unprintable character")
-    if len(value) > TEXT_LIMIT:
-        raise Malformed(f"{name}: at most {TEXT_LIMIT} characters (got {len(value)})")
+    if len(value) > TEXT_LIMIT or len(value.casefold()) > TEXT_LIMIT:  # a login's key is case-folded ('ß' is 'ss')
+        raise Malformed(f"{name}: at most {TEXT_LIMIT} characters (got {len(value)}, {len(value.casefold())} case-folded)"
+                        if len(value) <= TEXT_LIMIT else f"{name}: at most {TEXT_LIMIT} characters (got {len(value)})")
     return value
 
 
