@@ -497,6 +497,35 @@ def test_names_that_are_not_storable_text_are_rejected_and_the_rest_imports(cli,
     ]
 
 
+def test_counters_and_times_beyond_what_can_be_stored_are_rejected_and_the_rest_imports(cli, tmp_path):
+    """A 23-digit counter or a far-future Timestamp used to stop the whole file with an internal error."""
+    huge = "9" * 23
+    bad = [
+        rec("Stop", sid="o1", secs=60, inp=huge, out=1),
+        rec("Stop", sid="o2", secs=60, inp=1, out=1, extra=[f"Acct-Input-Gigawords = {2**31}"]),
+        rec("Start", sid="o3", ts=10**12),
+    ]
+    good = rec("Stop", sid="ok", secs=60, inp=2**32 - 1, out=1, extra=["Acct-Output-Gigawords = 3"])
+    f = write(tmp_path, "big.detail", "".join(bad) + good)
+    rejects = tmp_path / "big.rejects"
+    s = imp(str(f), "--rejects", str(rejects))
+    assert counts(s) == (4, 1, 0, 0, 0, 3, 1)
+    assert [x for x in rejects.read_text().splitlines() if x.startswith("#")] == [
+        f"# {f}:1: Acct-Input-Octets: '{huge}' is too large",
+        f"# {f}:11: a counter (octets plus gigawords, or the session time) is too large",
+        f"# {f}:22: time: {10**12} is after the year 9999",
+    ]
+    assert [(x["session_id"], x["bytes_in"], x["bytes_out"]) for x in sessions()] == [("ok", 2**32 - 1, 3 * 2**32 + 1)]
+    table = write(tmp_path, "big.csv", "login,start,stop,seconds,bytes_in,bytes_out,session_id,nas\n"
+                  f"bob,2026-11-03 08:00:00,,,{huge},1,c1,n\nbob,{10**12},,,1,1,c2,n\n")
+    s = imp(str(table), "--rejects", str(rejects))
+    assert counts(s) == (2, 0, 0, 0, 0, 2, 0)
+    assert [x for x in rejects.read_text().splitlines() if x.startswith("#")] == [
+        f"# {table}:2: bytes_in: '{huge}' is too large",
+        f"# {table}:3: start: '{10**12}' is after the year 9999",
+    ]
+
+
 def test_csv_rows_rejected_with_their_line(cli, tmp_path):
     text = (
         "login,start,stop,seconds,bytes_in,bytes_out,session_id,nas\n"

@@ -16,6 +16,8 @@ from wwwtrak.usage.records import (
     CUT_OFF,
     GIGAWORD,
     INTERIM,
+    MAX_COUNT,
+    MAX_TIME,
     NAS_RESTART,
     NO_USAGE,
     START,
@@ -24,6 +26,7 @@ from wwwtrak.usage.records import (
     Malformed,
     Record,
     Reject,
+    bounded,
     count,
     ctime,
     iter_lines,
@@ -134,6 +137,8 @@ def _common(values: dict[str, str], number: int, login_name: str) -> Record | No
     joined = "".join(numbers)
     if not joined.isdigit() or not joined.isascii():
         return None  # signs, blanks, underscores: let the careful path say what is wrong
+    if time > MAX_TIME or max(secs, octets_in + (giga_in << 32), octets_out + (giga_out << 32)) > MAX_COUNT:
+        return None  # beyond what can be stored: the careful path names it
     if kind is START:
         return tuple.__new__(Record, (number, kind, nas, session_id, login, time, time, None, 0, 0))
     if "Acct-Session-Time" not in values:
@@ -233,9 +238,9 @@ def _build(values: dict[str, str], text: list[str], first: int, zone: tzinfo, lo
     if kind is NAS_RESTART:
         if not nas:
             raise Malformed("no NAS-IP-Address or NAS-Identifier")
-        return Record(first, kind, nas, time=time)
+        return bounded(Record(first, kind, nas, time=time))
     if kind is START:
-        return Record(first, kind, nas, session_id, login, time, time)
+        return bounded(Record(first, kind, nas, session_id, login, time, time))
     raw = [get(name) or "0" for name in _COUNTERS]
     secs = get("Acct-Session-Time")
     try:  # the common case in one go: plain digits everywhere
@@ -245,7 +250,8 @@ def _build(values: dict[str, str], text: list[str], first: int, zone: tzinfo, lo
             secs = int(secs)
             raw.append(get("Acct-Session-Time"))
         joined = "".join(raw)
-        plain = joined.isascii() and "-" not in joined and "_" not in joined and "+" not in joined
+        plain = (joined.isascii() and "-" not in joined and "_" not in joined and "+" not in joined
+                 and max(map(int, raw)) <= MAX_COUNT)
     except ValueError:
         plain = False
     if not plain:  # find the culprit, for an exact message
@@ -256,7 +262,7 @@ def _build(values: dict[str, str], text: list[str], first: int, zone: tzinfo, lo
         secs = None if secs is None else seconds(secs, "Acct-Session-Time")
     if secs is not None and secs > time:
         raise Malformed(f"Acct-Session-Time: {secs} would start the session before 1970")
-    return Record(first, kind, nas, session_id, login, time, None, secs, octets_in, octets_out)
+    return bounded(Record(first, kind, nas, session_id, login, time, None, secs, octets_in, octets_out))
 
 
 _COUNTERS = ("Acct-Input-Octets", "Acct-Output-Octets", "Acct-Input-Gigawords", "Acct-Output-Gigawords")
