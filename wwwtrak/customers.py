@@ -67,6 +67,8 @@ def _choice(value: str, field: str, choices: tuple[str, ...]) -> str:
 def _text(value: str, field: str, required: bool = False) -> str | None:
     """Free text: stripped, bounded, one line (notes may have several); empty is None."""
     s = (value or "").strip()
+    if field == "notes":
+        s = s.replace("\r\n", "\n").replace("\r", "\n")  # a line break typed or saved on Windows, or an old Mac
     if not s:
         if required:
             raise InvalidInput(f"{field}: must not be empty")
@@ -276,7 +278,8 @@ def _login_names(values: list[str]) -> list[str]:
         name = raw.strip()
         if not name:
             continue
-        if len(name) > 253 or not name.isprintable() or any(ch.isspace() for ch in name):
+        # the case-folded key is stored too, and may be longer ('ß' folds to 'ss')
+        if len(name.casefold()) > 253 or not name.isprintable() or any(ch.isspace() for ch in name):
             raise InvalidInput(f"login: {name!r} must be one word without spaces, at most 253 characters")
         if name.casefold() in seen:
             raise InvalidInput(f"login: {name!r} is given twice")
@@ -708,7 +711,8 @@ def list_customers(type_: str | None = None, status: str | None = None, search: 
     kind = p.check(_choice, type_, "type", TYPES) if type_ is not None else None
     state = p.check(_choice, status, "status", STATUSES) if status is not None else None
     p.raise_any()
-    logins = Login.select(fn.GROUP_CONCAT(Login.username, " ")).where(Login.customer == Customer.id)
+    concat = fn.STRING_AGG if db.is_postgres_db(db.database.obj) else fn.GROUP_CONCAT  # PostgreSQL has no GROUP_CONCAT
+    logins = Login.select(concat(Login.username, " ")).where(Login.customer == Customer.id)
     selected = {"plan": Plan.code, "logins": logins.alias("logins")}
     query = (
         Customer.select(*(selected[f] if f in selected else getattr(Customer, f) for f in LIST_FIELDS))

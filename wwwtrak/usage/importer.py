@@ -32,7 +32,7 @@ from typing import Callable, Iterable, Sequence, TextIO
 
 from wwwtrak import audit, clock, instance
 from wwwtrak.audit import Actor
-from wwwtrak.db import atomic, bulk_insert
+from wwwtrak.db import atomic, bulk_insert, default_db_path, is_postgres_db
 from wwwtrak.errors import InvalidInput
 from wwwtrak.models import UsageImport, UsageSession, database
 from wwwtrak.usage import detail, plaincsv, radacct
@@ -102,8 +102,8 @@ def import_files(actor: Actor, paths: Sequence[str], fmt: str = "auto", rejects:
     if fmt != "auto" and fmt not in FORMATS:
         raise InvalidInput(f"--from: {fmt!r} is not one of auto, {', '.join(FORMATS)}")
     paths = list(paths) or ["-"]
-    _check_inputs(paths, fmt)
     zone = instance.zone()
+    _check_inputs(paths, fmt, zone, login_attribute)
     sink = _Rejects(rejects)
     result = ImportResult()
     done = _Progress(progress)
@@ -127,6 +127,9 @@ def import_files(actor: Actor, paths: Sequence[str], fmt: str = "auto", rejects:
 def _big_cache():
     """A 64 MiB page cache while importing: index pages stay in memory instead of spilling."""
     db = database.obj
+    if is_postgres_db(db):  # the server manages its own buffers
+        yield
+        return
     (before,) = db.execute_sql("PRAGMA cache_size").fetchone()
     db.execute_sql("PRAGMA cache_size = -65536")
     try:
@@ -135,8 +138,9 @@ def _big_cache():
         db.execute_sql(f"PRAGMA cache_size = {int(before)}")
 
 
-def _check_inputs(paths: list[str], fmt: str) -> None:
-    """Refuse a missing or unreadable file, or a regular file of unknown format, before importing anything."""
+def _check_inputs(paths: list[str], fmt: str, zone, login_attribute: str | None) -> None:
+    """Refuse a missing or unreadable file, or a regular file of unknown format or with a header its
+    format cannot read, before importing anything."""
     if paths.count("-") > 1:
         raise InvalidInput("stdin ('-') can be read only once")
     for path in paths:
@@ -144,8 +148,12 @@ def _check_inputs(paths: list[str], fmt: str) -> None:
             continue  # stdin, a pipe or a FIFO: read once, when its turn comes
         source = Source(path)
         try:
-            if fmt == "auto" and source.detect() is None:
+            kind = fmt if fmt != "auto" else source.detect()
+            if kind is None:
                 raise InvalidInput(f"{source.name}: cannot tell the format (detail, radacct or csv); name it with --from")
+            next(iter(PARSERS[kind](source.chunks(), zone=zone, login_attribute=login_attribute)), None)
+        except BadHeader as e:
+            raise InvalidInput(f"{source.name}: {e}") from None
         finally:
             source.close()
 
@@ -175,7 +183,7 @@ class _Rejects:
     def writer(self, import_id: int) -> _RejectWriter:
         if self.explicit is not None:
             return _RejectWriter(lambda: self.out, "<stdout>" if self.explicit == "-" else self.explicit)
-        path = Path(database.obj.database).expanduser().resolve().parent / "rejects" / f"import-{import_id}.txt"
+        path = _rejects_dir() / f"import-{import_id}.txt"
         return _RejectWriter(lambda: _private_text_file(path), str(path), owned=True)
 
     def close(self) -> None:
@@ -204,6 +212,13 @@ class _RejectWriter:
                 self.out.close()
             else:
                 self.out.flush()
+
+
+def _rejects_dir() -> Path:
+    """``rejects/`` beside a SQLite file; for PostgreSQL, in the user's data directory (not the working one)."""
+    db = database.obj
+    base = Path(default_db_path()) if is_postgres_db(db) else Path(db.database).expanduser().resolve()
+    return base.parent / "rejects"
 
 
 def _private_text_file(path: Path) -> TextIO:
@@ -280,6 +295,15 @@ _CLOSE = ("UPDATE usage_session SET stop = ?, seconds = MAX(seconds, ? - start),
           "WHERE nas = ? AND stop IS NULL AND start <= ?")
 
 
+def _postgres(statement: str) -> str:
+    """The same statement in PostgreSQL's dialect: %s parameters, its JSON array and GREATEST."""
+    return (statement.replace("json_each(?)", "json_array_elements_text(?::json)")
+            .replace("MAX(", "GREATEST(").replace("?", "%s"))
+
+
+_STATEMENTS = {False: (_SELECT, _LOGINS, _UPDATE, _CLOSE), True: tuple(map(_postgres, (_SELECT, _LOGINS, _UPDATE, _CLOSE)))}
+
+
 def _implied_start(r: Record) -> int | None:
     """When the record's session began, as far as the record itself tells."""
     if r.start is not None:
@@ -350,6 +374,7 @@ class Resolver:
         self.earlier = earlier  # imports of the same command, whose sessions are counted already
         self.new_unmatched = 0  # unmatched sessions none of those imports touched
         self.db = database.obj
+        self.select_sql, self.logins_sql, self.update_sql, self.close_sql = _STATEMENTS[is_postgres_db(self.db)]
         self.owners: dict[str, int | None] = {}  # login key -> customer id, as looked up so far
 
     def run(self, items: Iterable[Record | Reject], reject: Callable[[Reject], None], progress: Callable[[int], None]) -> None:
@@ -381,7 +406,7 @@ class Resolver:
 
     def _close_nas(self, r: Record) -> None:
         """Accounting-On/Off: the NAS restarted, so its open sessions ended then."""
-        self.db.execute_sql(_CLOSE, (r.time, r.time, r.time, r.nas, r.time))
+        self.db.execute_sql(self.close_sql, (r.time, r.time, r.time, r.nas, r.time))
 
     def _apply(self, batch: list[Record]) -> None:
         if not batch:
@@ -415,7 +440,7 @@ class Resolver:
                 result.duplicates += 1
         self._insert(new)
         if changed:
-            self.db.cursor().executemany(_UPDATE, [
+            self.db.cursor().executemany(self.update_sql, [
                 (s.start, s.start_known, s.stop, s.last, s.seconds, s.bytes_in, s.bytes_out, self.import_id, s.id)
                 for s in changed
             ])
@@ -423,7 +448,7 @@ class Resolver:
     def _load(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], list[_Session]]:
         """The stored sessions of these keys, in one query."""
         out: dict[tuple[str, str], list[_Session]] = {}
-        for row in self.db.execute_sql(_SELECT, (json.dumps(list({sid for _nas, sid in keys})),)):
+        for row in self.db.execute_sql(self.select_sql, (json.dumps(list({sid for _nas, sid in keys})),)):
             key = (row[1], row[2])
             if key not in keys:
                 continue
@@ -457,5 +482,5 @@ class Resolver:
         unknown = [k for k in keys if k not in owners]
         if unknown:
             owners.update(dict.fromkeys(unknown))
-            owners.update(self.db.execute_sql(_LOGINS, (json.dumps(unknown),)).fetchall())
+            owners.update(self.db.execute_sql(self.logins_sql, (json.dumps(unknown),)).fetchall())
         return owners
