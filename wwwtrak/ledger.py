@@ -106,6 +106,30 @@ def _post(lo: int, hi: int, wanted: set[int] | None = None) -> int:
     return count
 
 
+def post_billed(invoices, customers: dict[int, tuple[str | None, str | None]]) -> int:
+    """Post invoices a billing run has just written, from what it holds in memory (no reading them back).
+
+    ``invoices`` are (number, customer id, period, ISO issue date, tax cents, total cents,
+    [(account, cents) of each line]) as saved; ``customers`` gives each customer's (country, state)
+    for the sales tax account. The entries are those :func:`invoice_entries` reads back from the
+    saved rows; then account credit is applied, as :func:`post_run` does. Call inside the run's transaction.
+    """
+    if not invoices:
+        return 0
+    rates = _jurisdictions()
+    tax_accounts: dict[tuple[str | None, str | None], str] = {}
+    postings = []
+    for number, cid, period, issue, tax, total, lines in invoices:
+        where = customers[cid]
+        account = tax_accounts.get(where)
+        if account is None:
+            account = tax_accounts[where] = journal.sales_tax_account(_jurisdiction(rates, *where))
+        postings.append(journal.InvoicePosting(number, cid, issue, period, journal.invoice_legs(total, lines, tax, account)))
+    count = len(journal.write_invoices(postings))
+    _apply(Invoice.select(Invoice.customer).where(Invoice.number.between(invoices[0][0], invoices[-1][0])))
+    return count
+
+
 def post_run(run: BillingRun) -> int:
     """Post every invoice of a billing run to the journal and apply account credit; call inside the run's transaction.
 

@@ -14,10 +14,10 @@ import time
 from collections import defaultdict
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from peewee import fn
 
@@ -106,31 +106,32 @@ def run_month(actor: Actor, month: str | None = None, dry_run: bool = False, pro
     if dry_run:
         with database.atomic():  # one consistent read; nothing is written
             _snapshot()
-            bill = _bill(period, zone, progress)
+            _facts, bill = _bill(period, zone, progress)
             first = _next_number()
         return _result(period, True, bill, first)
     with _long_lock_wait(), db.atomic():  # serialized with every writer: a second run waits here
         done = _summary(period)
         if done is not None:
             return _already(period, dry_run, done)
-        bill = _bill(period, zone, progress)
+        facts, bill = _bill(period, zone, progress)
         first = _next_number()
-        run = _save(actor, period, zone, bill, first)
-        post_to_ledger(run)
+        run, saved = _save(actor, period, zone, bill, first)
+        post_to_ledger(saved, facts.customers)
         audit.record(actor, f"billing run {period}", {"invoices": [None, run.invoices], "total": [None, str(run.total)]})
         _hold_for_tests()
     return _result(period, False, bill, first)
 
 
-def post_to_ledger(run: BillingRun) -> None:
+def post_to_ledger(saved: list[tuple], customers: Sequence[engine.Account]) -> None:
     """Post every invoice of the run to the journal, inside the run's transaction.
 
     Each invoice posts receivable against its lines' income accounts
     (``InvoiceLine.account``) and sales tax; account credit is applied to it.
+    ``saved`` are the invoices as :func:`_save` wrote them, posted from memory.
     """
     from wwwtrak import ledger
 
-    ledger.post_run(run)
+    ledger.post_billed(saved, {c.id: (c.country, c.state) for c in customers})
 
 
 def _already(period: Period, dry_run: bool, done: RunSummary) -> RunResult:
@@ -193,10 +194,10 @@ def _next_number() -> int:
     return (Invoice.select(fn.MAX(Invoice.number)).scalar() or 0) + 1
 
 
-def _bill(period: Period, zone, progress: Callable) -> MonthBill:
+def _bill(period: Period, zone, progress: Callable) -> tuple[MonthFacts, MonthBill]:
     facts = load_facts(period, zone)
     with progress(len(facts.customers), f"Billing {period}") as bar:
-        return engine.bill_month(facts, bar.advance)
+        return facts, engine.bill_month(facts, bar.advance)
 
 
 # --- loading: one query per kind of fact, whatever the number of customers ------------
@@ -339,7 +340,9 @@ def _terms() -> dict[str, engine.Terms]:
 # --- saving: one row for the run, then bulk inserts ------------------------------------
 
 
-def _save(actor: Actor, period: Period, zone, bill: MonthBill, first: int) -> BillingRun:
+def _save(actor: Actor, period: Period, zone, bill: MonthBill, first: int) -> tuple[BillingRun, list[tuple]]:
+    """Write the run, its invoices, lines and usage; returns the run and, for the ledger, each invoice as
+    (number, customer id, period, ISO issue date, tax cents, total cents, [(account, cents) of each line])."""
     start, end = period.utc_bounds(zone)
     n = len(bill.invoices)
     run = BillingRun.create(
@@ -347,24 +350,33 @@ def _save(actor: Actor, period: Period, zone, bill: MonthBill, first: int) -> Bi
         start_utc=start, end_utc=end, invoices=n, first_number=first if n else None,
         last_number=first + n - 1 if n else None, subtotal=bill.subtotal, tax=bill.tax, total=bill.total,
     )
-    numbers = {inv.customer_id: number for number, inv in zip(range(first, first + n), bill.invoices)}
-    percents = {p: format(p.normalize(), "f") for p in {inv.tax_percent for inv in bill.invoices}}
-    invoice_rows = [
-        (number, run.id, inv.customer_id, inv.period, inv.issue_date.isoformat(), inv.due_date.isoformat(), cents(inv.subtotal),
-         percents[inv.tax_percent], cents(inv.tax), cents(inv.total), cents(inv.previous_balance))
-        for inv, number in ((inv, numbers[inv.customer_id]) for inv in bill.invoices)
-    ]
-    line_rows = [
-        (numbers[inv.customer_id], pos, line.kind, line.account, line.description, cents(line.amount), line.taxable)
-        for inv in bill.invoices
-        for pos, line in enumerate(inv.lines, 1)
-    ]
+    numbers: dict[int, int] = {}
+    percents: dict[Decimal, str] = {}
+    days: dict[date, str] = {}
+    invoice_rows, line_rows, saved = [], [], []
+    run_id, accounts = run.id, engine.ACCOUNTS
+    for number, inv in enumerate(bill.invoices, first):
+        cid = inv.customer_id
+        numbers[cid] = number
+        percent = percents.get(inv.tax_percent)
+        if percent is None:
+            percent = percents[inv.tax_percent] = format(inv.tax_percent.normalize(), "f")
+        issue = days.get(inv.issue_date) or days.setdefault(inv.issue_date, inv.issue_date.isoformat())
+        due = days.get(inv.due_date) or days.setdefault(inv.due_date, inv.due_date.isoformat())
+        tax, total = cents(inv.tax), cents(inv.total)
+        invoice_rows.append((number, run_id, cid, inv.period, issue, due, cents(inv.subtotal), percent, tax, total, cents(inv.previous_balance)))
+        legs = []
+        for pos, line in enumerate(inv.lines, 1):
+            account, amount = accounts[line.kind], cents(line.amount)
+            line_rows.append((number, pos, line.kind, account, line.description, amount, line.taxable))
+            legs.append((account, amount))
+        saved.append((number, cid, inv.period, issue, tax, total, legs))
     usage_rows = [
         (u.customer_id, u.month, run.id, numbers.get(u.customer_id), u.plan_id, u.seconds, u.bytes, cents(u.time_amount), cents(u.data_amount))
         for u in bill.usage
     ]
-    whole = max(1, len(line_rows), len(usage_rows))  # one statement per table, however many customers
-    db.bulk_insert(Invoice, ["number", "run_id", "customer_id", "period", "issue_date", "due_date", "subtotal", "tax_percent", "tax", "total", "previous_balance"], invoice_rows, chunk=whole)
-    db.bulk_insert(InvoiceLine, ["invoice_id", "position", "kind", "account", "description", "amount", "taxable"], line_rows, chunk=whole)
-    db.bulk_insert(BilledUsage, ["customer_id", "month", "run_id", "invoice_id", "plan_id", "seconds", "bytes", "time_amount", "data_amount"], usage_rows, chunk=whole)
-    return run
+    # one statement per table, however many customers
+    db.bulk_insert(Invoice, ["number", "run_id", "customer_id", "period", "issue_date", "due_date", "subtotal", "tax_percent", "tax", "total", "previous_balance"], invoice_rows, chunk=None)
+    db.bulk_insert(InvoiceLine, ["invoice_id", "position", "kind", "account", "description", "amount", "taxable"], line_rows, chunk=None)
+    db.bulk_insert(BilledUsage, ["customer_id", "month", "run_id", "invoice_id", "plan_id", "seconds", "bytes", "time_amount", "data_amount"], usage_rows, chunk=None)
+    return run, saved
