@@ -152,28 +152,29 @@ def baseline(path: str, period: Period, zone) -> tuple[float, float]:
     return elapsed
 
 
-# The run's phases, timed by wrapping the runner's own functions (wall seconds, summed per run).
+# The run's phases, timed by wrapping the runner's own functions ([wall, CPU] seconds, summed per run).
 PHASES = (("loading", "runner", "load_facts"), ("billing", "engine", "bill_month"), ("saving", "runner", "_save"),
           ("ledger posting", "runner", "post_to_ledger"))
 
 
 @contextmanager
 def time_phases():
-    """``with time_phases() as t: ...; t`` -> {phase: seconds} for the runner's phases called inside."""
+    """``with time_phases() as t: ...; t`` -> {phase: [wall, CPU seconds]} for the runner's phases called inside."""
     from wwwtrak.billing import engine, runner
 
     modules = {"runner": runner, "engine": engine}
-    spent = {name: 0.0 for name, _, _ in PHASES}
+    spent = {name: [0.0, 0.0] for name, _, _ in PHASES}
     originals = []
     for name, module, attr in PHASES:
         original = getattr(modules[module], attr)
 
         def timed(*args, _name=name, _original=original, **kwargs):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             try:
                 return _original(*args, **kwargs)
             finally:
-                spent[_name] += time.perf_counter() - t
+                spent[_name][0] += time.perf_counter() - t
+                spent[_name][1] += time.process_time() - c
 
         originals.append((modules[module], attr, original))
         setattr(modules[module], attr, timed)
@@ -195,7 +196,7 @@ def timed_run(month: Period, phases: dict | None = None) -> tuple[tuple[float, f
         elapsed = time.perf_counter() - t0, time.process_time() - c0
     if phases is not None:
         phases.update(spent)
-        phases["other (commit)"] = elapsed[0] - sum(spent.values())
+        phases["other (commit)"] = [elapsed[i] - sum(v[i] for v in spent.values()) for i in (0, 1)]
     return elapsed, n[0], result
 
 
@@ -239,7 +240,7 @@ def main(argv=None) -> None:
             f"ours {ours[0]:.2f} s ({ours[1]:.2f} s CPU), {statements} SQL statements; "
             f"baseline {base[0]:.2f} s ({base[1]:.2f} s CPU); ratio {ours[0] / base[0]:.1f}x ({ours[1] / base[1]:.1f}x CPU)"
         )
-        print("    " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in phases.items()) + f"; load average {_load()}")
+        print("    " + ", ".join(f"{name} {wall:.2f} s ({cpu:.2f} CPU)" for name, (wall, cpu) in phases.items()) + f"; load average {_load()}")
     db.close_database()
 
 

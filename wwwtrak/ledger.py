@@ -265,7 +265,15 @@ def invoice_items(customers=None, as_of: date | None = None, open_only: bool = T
         q = q.where(Invoice.issue_date <= as_of)
     if customers is not None:
         q = q.where(Invoice.customer.in_(customers))
-    return [OpenItem(c, n, p, i, d, t, from_cents(pd)) for c, n, p, i, d, t, pd in q.tuples()]
+    days: dict = {}
+
+    def day(value) -> date:  # few distinct dates among many invoices: parse each once
+        found = days.get(value)
+        if found is None:
+            found = days[value] = _day(value)
+        return found
+
+    return [OpenItem(c, n, p, day(i), day(d), from_cents(t), from_cents(pd)) for c, n, p, i, d, t, pd in _raw(q)]
 
 
 def _apply(customers, on: date | None = None) -> dict[int, tuple[list[tuple[int, Decimal]], Decimal]]:

@@ -273,27 +273,39 @@ def _charges(period: Period) -> dict[int, list[engine.OneTimeCharge]]:
 
 
 def usage_totals(start: datetime, end: datetime) -> dict[int, engine.Usage]:
-    """Each customer's seconds and bytes of the sessions that stopped in ``[start, end)``: one GROUP BY."""
-    s = UsageSession
-    q = (
-        s.select(s.customer, fn.SUM(s.seconds), fn.SUM(s.bytes_in + s.bytes_out))
-        .where(s.customer.is_null(False) & (s.stop >= start) & (s.stop < end))
-        .group_by(s.customer)
+    """Each customer's seconds and bytes of the sessions that stopped in ``[start, end)``: one GROUP BY.
+
+    On SQLite one pass over the table: its only index with ``customer_id`` first
+    (customer, stop) would otherwise be walked whole, with a table lookup for
+    each of the month's sessions (EXPLAIN QUERY PLAN: about 3x slower at 1M sessions a month).
+    """
+    p = database.obj.param
+    sql = (
+        f"SELECT customer_id, SUM(seconds), SUM(bytes_in + bytes_out) FROM usage_session{_NOT_INDEXED()} "
+        f"WHERE stop >= {p} AND stop < {p} AND customer_id IS NOT NULL GROUP BY customer_id"
     )
-    return {cid: engine.Usage(int(sec), int(nbytes)) for cid, sec, nbytes in raw(q)}
+    rows = database.execute_sql(sql, (int(start.timestamp()), int(end.timestamp()))).fetchall()
+    return {cid: engine.Usage(int(sec), int(nbytes)) for cid, sec, nbytes in rows}
+
+
+def _NOT_INDEXED() -> str:
+    return "" if db.is_postgres_db(database.obj) else " NOT INDEXED"
 
 
 # Earlier billed months whose sessions no longer add up to what was billed: the
-# sessions now (each put in the billed month its stop falls in) against the
-# BilledUsage rows. One pass over the sessions before the month, whatever the
-# number of billed months (usage_session has no index on stop alone).
+# sessions now, each put in the billed month its stop falls in (a CASE over the
+# billed months' bounds, read first), against the BilledUsage rows. One pass over
+# the sessions before the month, whatever the number of billed months
+# (usage_session has no index on stop alone), summed per customer and month before
+# the comparison so the second grouping sees one row per customer and month.
 _LATE_USAGE_SQL = """
 SELECT customer_id, month, SUM(ns), SUM(nb), SUM(bs), SUM(bb), SUM(bt), SUM(bd), SUM(nrows), MAX(plan_id)
 FROM (
-    SELECT s.customer_id AS customer_id, r.month AS month, s.seconds AS ns, s.bytes_in + s.bytes_out AS nb,
+    SELECT s.customer_id AS customer_id, {case} AS month, SUM(s.seconds) AS ns, SUM(s.bytes_in + s.bytes_out) AS nb,
            0 AS bs, 0 AS bb, 0 AS bt, 0 AS bd, 0 AS nrows, NULL AS plan_id
-    FROM usage_session AS s CROSS JOIN billing_run AS r
-    WHERE s.stop < ? AND s.customer_id IS NOT NULL AND s.stop >= r.start_utc AND s.stop < r.end_utc AND r.month < ?
+    FROM usage_session AS s{not_indexed}
+    WHERE s.stop >= ? AND s.stop < ? AND s.customer_id IS NOT NULL
+    GROUP BY 1, 2
     UNION ALL
     SELECT customer_id, month, 0, 0, seconds, bytes, time_amount, data_amount, 1, plan_id
     FROM billed_usage WHERE month < ?
@@ -305,13 +317,22 @@ HAVING SUM(ns) != SUM(bs) OR SUM(nb) != SUM(bb)
 
 def _late_usage(period: Period, start: datetime, plans: dict[int, int | None]) -> dict[int, list[engine.BilledMonth]]:
     out: dict[int, list[engine.BilledMonth]] = defaultdict(list)
-    params = (int(start.timestamp()), str(period), str(period))
-    cursor = database.execute_sql(_LATE_USAGE_SQL.replace("?", database.obj.param), params)
+    runs = raw(BillingRun.select(BillingRun.month, BillingRun.start_utc, BillingRun.end_utc).where(BillingRun.month < str(period)))
+    if not runs:  # nothing billed before: nothing can be late
+        return out
+    case = "CASE " + " ".join("WHEN s.stop >= ? AND s.stop < ? THEN ?" for _ in runs) + " END"
+    params = [x for month, first, end in runs for x in (int(first), int(end), month)]
+    params += [min(int(first) for _, first, _ in runs), int(start.timestamp()), str(period)]
+    sql = _LATE_USAGE_SQL.format(case=case, not_indexed=_NOT_INDEXED())
+    cursor = database.execute_sql(sql.replace("?", database.obj.param), params)
+    parsed: dict[str, Period] = {}
     for cid, month, ns, nb, bs, bb, bt, bd, nrows, plan in cursor.fetchall():
+        if month is None:  # sessions of a month never billed: not late, never billed
+            continue
         out[cid].append(
             engine.BilledMonth(
                 customer_id=cid,
-                month=Period.parse(month),
+                month=parsed.get(month) or parsed.setdefault(month, Period.parse(month)),
                 plan_id=plan if nrows else plans.get(cid),  # never billed before: the customer's plan
                 billed=engine.Usage(int(bs), int(bb)),
                 now=engine.Usage(int(ns), int(nb)),
