@@ -9,6 +9,7 @@ that fails or is killed leaves nothing behind.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections import defaultdict
@@ -98,6 +99,28 @@ def month_to_bill(month: str | None, today) -> Period:
 
 def run_month(actor: Actor, month: str | None = None, dry_run: bool = False, progress: Callable = _no_progress) -> RunResult:
     """Bill a month (default: the last complete one); a dry run computes the same and writes nothing."""
+    with _without_cycle_collection():
+        return _run_month(actor, month, dry_run, progress)
+
+
+@contextmanager
+def _without_cycle_collection():
+    """Pause Python's cycle collector while a run builds its millions of small objects (rows, lines, tuples).
+
+    They hold no reference cycles, yet each collection would walk all of them again
+    (a fifth of the run's CPU at 20,000 customers); reference counting still frees
+    everything, and the collector is back on afterwards, failure or not.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _run_month(actor: Actor, month: str | None, dry_run: bool, progress: Callable) -> RunResult:
     zone = instance.zone()
     period = month_to_bill(month, clock.today(zone))
     done = _summary(period)
