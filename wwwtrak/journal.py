@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 from peewee import fn
 
@@ -109,8 +109,7 @@ def write(entries: Sequence[Entry]) -> list[int]:
     return ids
 
 
-@dataclass(frozen=True)
-class InvoicePosting:
+class InvoicePosting(NamedTuple):
     """An invoice's entry in integer cents, as month-end posts thousands of them (see :func:`write_invoices`).
 
     ``legs`` are (account, cents) pairs, debit positive, already netted and ordered as :meth:`Legs.posts` does.
@@ -132,13 +131,10 @@ def invoice_legs(total: int, lines, tax: int, tax_account: str) -> tuple[tuple[s
         amounts[account] = get(account, 0) - cents
     if tax:
         amounts[tax_account] = get(tax_account, 0) - tax
-    legs = [leg for leg in amounts.items() if leg[1]]
-    legs.sort(key=_leg_order)
-    return tuple(legs)
-
-
-def _leg_order(leg: tuple[str, int]) -> tuple[bool, str]:
-    return leg[1] < 0, leg[0]
+    # accounts are distinct, so (account, cents) pairs sort by account
+    debits = sorted(leg for leg in amounts.items() if leg[1] > 0)
+    credits = sorted(leg for leg in amounts.items() if leg[1] < 0)
+    return (*debits, *credits)
 
 
 def write_invoices(postings: Sequence[InvoicePosting]) -> list[int]:

@@ -247,6 +247,12 @@ class OpenItem:
 
 def invoice_items(customers=None, as_of: date | None = None, open_only: bool = True) -> list[OpenItem]:
     """Invoices issued by ``as_of`` (all when None) with what was paid on them by then, oldest first."""
+    day = _day_parser()
+    return [OpenItem(c, n, p, day(i), day(d), from_cents(t), from_cents(pd)) for c, n, p, i, d, t, pd in _invoice_rows(customers, as_of, open_only)]
+
+
+def _invoice_rows(customers, as_of: date | None, open_only: bool) -> list[tuple]:
+    """:func:`invoice_items` as raw rows: (customer, number, period, issue date, due date, total cents, paid cents)."""
     paid = Application.select(Application.invoice.alias("number"), fn.SUM(Application.amount).coerce(False).alias("cents")).group_by(Application.invoice)
     if as_of is not None:
         paid = paid.where(Application.date <= as_of)
@@ -265,15 +271,20 @@ def invoice_items(customers=None, as_of: date | None = None, open_only: bool = T
         q = q.where(Invoice.issue_date <= as_of)
     if customers is not None:
         q = q.where(Invoice.customer.in_(customers))
+    return _raw(q)
+
+
+def _day_parser():
+    """A date column's values as dates, each distinct value parsed once (many invoices share a few dates)."""
     days: dict = {}
 
-    def day(value) -> date:  # few distinct dates among many invoices: parse each once
+    def day(value) -> date:
         found = days.get(value)
         if found is None:
             found = days[value] = _day(value)
         return found
 
-    return [OpenItem(c, n, p, day(i), day(d), from_cents(t), from_cents(pd)) for c, n, p, i, d, t, pd in _raw(q)]
+    return day
 
 
 def _apply(customers, on: date | None = None) -> dict[int, tuple[list[tuple[int, Decimal]], Decimal]]:
@@ -508,3 +519,10 @@ def open_before(day: date) -> dict[int, list[OpenItem]]:
         if item.balance > 0:
             out[item.customer_id].append(item)
     return dict(out)
+
+
+def open_balances_before(day: date) -> list[tuple[int, int, date, int]]:
+    """:func:`open_before` for month-end, raw: (customer, number, due date, balance in cents), oldest first by customer."""
+    due = _day_parser()
+    return [(c, n, due(d), int(t) - int(pd)) for c, n, _p, _i, d, t, pd in _invoice_rows(None, date.fromordinal(day.toordinal() - 1), True)
+            if int(t) > 0]

@@ -397,6 +397,7 @@ def _save(actor: Actor, period: Period, zone, bill: MonthBill, first: int) -> tu
     numbers: dict[int, int] = {}
     percents: dict[Decimal, str] = {}
     days: dict[date, str] = {}
+    amounts = _Cents()  # a few thousand distinct amounts among a million
     invoice_rows, line_rows, saved = [], [], []
     run_id, accounts = run.id, engine.ACCOUNTS
     for number, inv in enumerate(bill.invoices, first):
@@ -407,16 +408,16 @@ def _save(actor: Actor, period: Period, zone, bill: MonthBill, first: int) -> tu
             percent = percents[inv.tax_percent] = format(inv.tax_percent.normalize(), "f")
         issue = days.get(inv.issue_date) or days.setdefault(inv.issue_date, inv.issue_date.isoformat())
         due = days.get(inv.due_date) or days.setdefault(inv.due_date, inv.due_date.isoformat())
-        tax, total = cents(inv.tax), cents(inv.total)
-        invoice_rows.append((number, run_id, cid, inv.period, issue, due, cents(inv.subtotal), percent, tax, total, cents(inv.previous_balance)))
+        tax, total = amounts[inv.tax], amounts[inv.total]
+        invoice_rows.append((number, run_id, cid, inv.period, issue, due, amounts[inv.subtotal], percent, tax, total, amounts[inv.previous_balance]))
         legs = []
         for pos, line in enumerate(inv.lines, 1):
-            account, amount = accounts[line.kind], cents(line.amount)
+            account, amount = accounts[line.kind], amounts[line.amount]
             line_rows.append((number, pos, line.kind, account, line.description, amount, line.taxable))
             legs.append((account, amount))
         saved.append((number, cid, inv.period, issue, tax, total, legs))
     usage_rows = [
-        (u.customer_id, u.month, run.id, numbers.get(u.customer_id), u.plan_id, u.seconds, u.bytes, cents(u.time_amount), cents(u.data_amount))
+        (u.customer_id, u.month, run_id, numbers.get(u.customer_id), u.plan_id, u.seconds, u.bytes, amounts[u.time_amount], amounts[u.data_amount])
         for u in bill.usage
     ]
     # one statement per table, however many customers
@@ -424,3 +425,11 @@ def _save(actor: Actor, period: Period, zone, bill: MonthBill, first: int) -> tu
     db.bulk_insert(InvoiceLine, ["invoice_id", "position", "kind", "account", "description", "amount", "taxable"], line_rows, chunk=None)
     db.bulk_insert(BilledUsage, ["customer_id", "month", "run_id", "invoice_id", "plan_id", "seconds", "bytes", "time_amount", "data_amount"], usage_rows, chunk=None)
     return run, saved
+
+
+class _Cents(dict):
+    """Integer cents of Decimal amounts, each distinct amount converted once: ``amounts[Decimal("1.50")] == 150``."""
+
+    def __missing__(self, amount: Decimal) -> int:
+        value = self[amount] = cents(amount)
+        return value
