@@ -11,11 +11,16 @@ Builds a SQLite database (in a temporary folder unless --dir), fills November
 2. ``billing run-month`` through the runner, counting SQL statements (each
    ``execute``/``executemany`` is one statement, however many rows it binds);
 3. December the same way, with 1% late November sessions to bill as differences.
+
+Each run also prints where its time went (loading the facts, billing, saving,
+ledger posting, and the rest: the lock and the commit) and the load average,
+as other work on the machine's cores skews the wall times.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sqlite3
 import sys
@@ -147,15 +152,60 @@ def baseline(path: str, period: Period, zone) -> tuple[float, float]:
     return elapsed
 
 
-def timed_run(month: Period) -> tuple[tuple[float, float], int, object]:
+# The run's phases, timed by wrapping the runner's own functions ([wall, CPU] seconds, summed per run).
+PHASES = (("loading", "runner", "load_facts"), ("billing", "engine", "bill_month"), ("saving", "runner", "_save"),
+          ("ledger posting", "runner", "post_to_ledger"))
+
+
+@contextmanager
+def time_phases():
+    """``with time_phases() as t: ...; t`` -> {phase: [wall, CPU seconds]} for the runner's phases called inside."""
+    from wwwtrak.billing import engine, runner
+
+    modules = {"runner": runner, "engine": engine}
+    spent = {name: [0.0, 0.0] for name, _, _ in PHASES}
+    originals = []
+    for name, module, attr in PHASES:
+        original = getattr(modules[module], attr)
+
+        def timed(*args, _name=name, _original=original, **kwargs):
+            t, c = time.perf_counter(), time.process_time()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                spent[_name][0] += time.perf_counter() - t
+                spent[_name][1] += time.process_time() - c
+
+        originals.append((modules[module], attr, original))
+        setattr(modules[module], attr, timed)
+    try:
+        yield spent
+    finally:
+        for module, attr, original in originals:
+            setattr(module, attr, original)
+
+
+def timed_run(month: Period, phases: dict | None = None) -> tuple[tuple[float, float], int, object]:
+    """Run the month; ``phases``, when given, receives the seconds of each phase and of the rest (lock, commit)."""
     from wwwtrak.billing import runner
 
     actor = Actor(1, "bench", "superuser", "billing run-month")
-    with count_statements() as n:
+    with count_statements() as n, time_phases() as spent:
         t0, c0 = time.perf_counter(), time.process_time()
         result = runner.run_month(actor, str(month))
         elapsed = time.perf_counter() - t0, time.process_time() - c0
+    if phases is not None:
+        phases.update(spent)
+        phases["other (commit)"] = [elapsed[i] - sum(v[i] for v in spent.values()) for i in (0, 1)]
     return elapsed, n[0], result
+
+
+def _load() -> str:
+    """The machine's 1-minute load average (other work on the cores skews wall times)."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "unknown"
 
 
 def main(argv=None) -> None:
@@ -166,8 +216,6 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
     folder = args.dir or Path(tempfile.mkdtemp(prefix="wwwtrak-bench-"))
     path = str(folder / "bench.db")
-    import os
-
     os.environ["WWWTRAK_NOW"] = "2027-01-02T12:00:00-06:00"
     os.environ.setdefault("WWWTRAK_CREDENTIALS", str(folder / "credentials"))
     t0 = time.perf_counter()
@@ -183,7 +231,8 @@ def main(argv=None) -> None:
         db.close_database()
         base = baseline(path, month, zone)
         db.open_database(path)
-        ours, statements, result = timed_run(month)
+        phases: dict = {}
+        ours, statements, result = timed_run(month, phases)
         lines = sum(len(inv.lines) for _, inv in result.invoices)
         late = sum(1 for _, inv in result.invoices for ln in inv.lines if ln.kind in ("late-time", "late-data"))
         print(
@@ -191,6 +240,7 @@ def main(argv=None) -> None:
             f"ours {ours[0]:.2f} s ({ours[1]:.2f} s CPU), {statements} SQL statements; "
             f"baseline {base[0]:.2f} s ({base[1]:.2f} s CPU); ratio {ours[0] / base[0]:.1f}x ({ours[1] / base[1]:.1f}x CPU)"
         )
+        print("    " + ", ".join(f"{name} {wall:.2f} s ({cpu:.2f} CPU)" for name, (wall, cpu) in phases.items()) + f"; load average {_load()}")
     db.close_database()
 
 

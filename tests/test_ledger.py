@@ -735,3 +735,23 @@ def test_an_entry_that_does_not_balance_is_refused_before_anything_is_written(bo
         assert JournalEntry.select().count() == before
         with pytest.raises(CheckFailed, match=r"^journal entry 'x': A 0.005 has a fraction of a cent$"):
             journal.assert_balanced(Entry(date(2026, 12, 31), "payment", "x", (Post("A", Decimal("0.005")), Post("B", Decimal("-0.005")))))
+
+
+def test_month_end_entries_in_cents_that_do_not_balance_are_refused_before_anything_is_written(books):
+    from wwwtrak import db, journal
+    from wwwtrak.errors import CheckFailed
+    from wwwtrak.models import JournalEntry
+
+    good = journal.InvoicePosting(7, 1001, "2026-12-01", "2026-11", journal.invoice_legs(2154, [("Income:Plans", 1995), ("Income:Plans", 32)], 127, "Liabilities:SalesTax:US-IL"))
+    assert good.legs == (("Assets:Receivable", 2154), ("Income:Plans", -2027), ("Liabilities:SalesTax:US-IL", -127))
+    bad = journal.InvoicePosting(8, 1001, "2026-12-01", "2026-11", (("Assets:Receivable", 100), ("Income:Plans", -99)))
+    with books:
+        before = JournalEntry.select().count()
+        with pytest.raises(CheckFailed) as e:
+            with db.atomic():
+                journal.write_invoices([good, bad])
+        assert str(e.value) == ("journal entry 'Invoice 8 for 2026-11' does not balance: postings sum to 0.01 "
+                                "(Assets:Receivable 1.00, Income:Plans -0.99)")
+        assert JournalEntry.select().count() == before
+        with pytest.raises(CheckFailed, match=r"^journal entry 'Invoice 9 for 2026-11': Income:Plans 0.5 is not a whole number of cents$"):
+            journal.write_invoices([journal.InvoicePosting(9, 1001, "2026-12-01", "2026-11", (("Assets:Receivable", 1), ("Income:Plans", 0.5)))])

@@ -178,17 +178,27 @@ def atomic():
             yield txn
 
 
-def bulk_insert(model, columns: list[str], rows, chunk: int = 5000) -> int:
+def bulk_insert(model, columns: list[str], rows, chunk: int | None = 5000) -> int:
     """Insert many tuples fast with DB-API ``executemany`` (Peewee's insert_many builds SQL too slowly).
 
-    Values must already be database values (cents, epoch seconds, JSON text).
+    Values must already be database values (cents, epoch seconds, JSON text). ``chunk`` rows go to a
+    statement; None: all of them in one (a list is then bound as it is, without copying).
     """
     db = database.obj
     table = model._meta.table_name
     if is_postgres_db(db):
+        if chunk is None:
+            rows = list(rows)
+            chunk = max(1, len(rows))
         return _bulk_insert_postgres(db, table, columns, rows, chunk)
     param = db.param
     sql = f'INSERT INTO "{table}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) VALUES ({", ".join([param] * len(columns))})'
+    if chunk is None or (isinstance(rows, list) and len(rows) <= chunk):
+        if not isinstance(rows, list):
+            rows = list(rows)
+        if rows:
+            db.cursor().executemany(sql, rows)
+        return len(rows)
     count = 0
     cursor = db.cursor()
     batch = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 from peewee import fn
 
@@ -98,21 +98,81 @@ def write(entries: Sequence[Entry]) -> list[int]:
         return []
     ids = _reserve_ids(len(entries))
     created = int(clock.now_utc().timestamp())
-    db.bulk_insert(
-        JournalEntry,
-        ["id", "date", "period", "kind", "memo", "customer_id", "invoice_id", "payment_id", "credit_id", "reverses_id", "created_at"],
-        (
+    _insert(
+        [
             (i, e.date.isoformat(), e.period or str(Period.of(e.date)), e.kind, e.memo, e.customer_id,
              e.invoice, e.payment, e.credit, e.reverses, created)
             for i, e in zip(ids, entries)
-        ),
-    )
-    db.bulk_insert(
-        Posting,
-        ["entry_id", "account", "amount", "customer_id"],
-        ((i, p.account, to_cents(p.amount), p.customer_id) for i, e in zip(ids, entries) for p in e.postings),
+        ],
+        [(i, p.account, to_cents(p.amount), p.customer_id) for i, e in zip(ids, entries) for p in e.postings],
     )
     return ids
+
+
+class InvoicePosting(NamedTuple):
+    """An invoice's entry in integer cents, as month-end posts thousands of them (see :func:`write_invoices`).
+
+    ``legs`` are (account, cents) pairs, debit positive, already netted and ordered as :meth:`Legs.posts` does.
+    """
+
+    number: int
+    customer_id: int
+    date: str  # ISO date
+    period: str
+    legs: tuple[tuple[str, int], ...]
+
+
+def invoice_legs(total: int, lines, tax: int, tax_account: str) -> tuple[tuple[str, int], ...]:
+    """Receivable ``total`` against each (account, cents) line and ``tax`` to ``tax_account``, all in cents,
+    netted by account, zero legs dropped, debits first and each side in account order (as :class:`Legs`)."""
+    amounts = {RECEIVABLE: total}
+    get = amounts.get
+    for account, cents in lines:
+        amounts[account] = get(account, 0) - cents
+    if tax:
+        amounts[tax_account] = get(tax_account, 0) - tax
+    # accounts are distinct, so (account, cents) pairs sort by account
+    debits = sorted(leg for leg in amounts.items() if leg[1] > 0)
+    credits = sorted(leg for leg in amounts.items() if leg[1] < 0)
+    return (*debits, *credits)
+
+
+def write_invoices(postings: Sequence[InvoicePosting]) -> list[int]:
+    """Check and insert invoices' entries given in integer cents (month-end); returns their ids.
+
+    The same rows as :func:`write` of the equivalent :class:`Entry` (memo ``Invoice N for YYYY-MM``),
+    without a Decimal per leg: integer cents have no fraction of a cent, and each entry must sum to zero.
+    """
+    for p in postings:
+        total = 0
+        for account, cents in p.legs:
+            if type(cents) is not int:
+                raise CheckFailed(f"journal entry 'Invoice {p.number} for {p.period}': {account} {cents!r} is not a whole number of cents")
+            total += cents
+        if total:
+            legs = ", ".join(f"{account} {fmt(cents)}" for account, cents in p.legs)
+            raise CheckFailed(f"journal entry 'Invoice {p.number} for {p.period}' does not balance: postings sum to {fmt(total)} ({legs})")
+    if not postings:
+        return []
+    ids = _reserve_ids(len(postings))
+    created = int(clock.now_utc().timestamp())
+    _insert(
+        [(i, p.date, p.period, "invoice", f"Invoice {p.number} for {p.period}", p.customer_id, p.number, None, None, None, created)
+         for i, p in zip(ids, postings)],
+        [(i, account, cents, p.customer_id) for i, p in zip(ids, postings) for account, cents in p.legs],
+    )
+    return ids
+
+
+def _insert(entry_rows: list[tuple], posting_rows: list[tuple]) -> None:
+    """The journal's rows: one statement per table, however many entries (month-end counts statements)."""
+    db.bulk_insert(
+        JournalEntry,
+        ["id", "date", "period", "kind", "memo", "customer_id", "invoice_id", "payment_id", "credit_id", "reverses_id", "created_at"],
+        entry_rows,
+        chunk=None,
+    )
+    db.bulk_insert(Posting, ["entry_id", "account", "amount", "customer_id"], posting_rows, chunk=None)
 
 
 def _reserve_ids(n: int) -> list[int]:

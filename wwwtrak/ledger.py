@@ -109,6 +109,30 @@ def _post(lo: int, hi: int, wanted: set[int] | None = None) -> int:
     return count
 
 
+def post_billed(invoices, customers: dict[int, tuple[str | None, str | None]]) -> int:
+    """Post invoices a billing run has just written, from what it holds in memory (no reading them back).
+
+    ``invoices`` are (number, customer id, period, ISO issue date, tax cents, total cents,
+    [(account, cents) of each line]) as saved; ``customers`` gives each customer's (country, state)
+    for the sales tax account. The entries are those :func:`invoice_entries` reads back from the
+    saved rows; then account credit is applied, as :func:`post_run` does. Call inside the run's transaction.
+    """
+    if not invoices:
+        return 0
+    rates = _jurisdictions()
+    tax_accounts: dict[tuple[str | None, str | None], str] = {}
+    postings = []
+    for number, cid, period, issue, tax, total, lines in invoices:
+        where = customers[cid]
+        account = tax_accounts.get(where)
+        if account is None:
+            account = tax_accounts[where] = journal.sales_tax_account(_jurisdiction(rates, *where))
+        postings.append(journal.InvoicePosting(number, cid, issue, period, journal.invoice_legs(total, lines, tax, account)))
+    count = len(journal.write_invoices(postings))
+    _apply(Invoice.select(Invoice.customer).where(Invoice.number.between(invoices[0][0], invoices[-1][0])))
+    return count
+
+
 def post_run(run: BillingRun) -> int:
     """Post every invoice of a billing run to the journal and apply account credit; call inside the run's transaction.
 
@@ -227,6 +251,14 @@ class OpenItem:
 
 def invoice_items(customers=None, as_of: date | None = None, open_only: bool = True) -> list[OpenItem]:
     """Invoices issued by ``as_of`` (all when None) with what was paid on them by then, oldest first."""
+    day = _day_parser()
+    return [OpenItem(c, n, p, day(i), day(d), from_cents(t), from_cents(pd), last and day(last))
+            for c, n, p, i, d, t, pd, last in _invoice_rows(customers, as_of, open_only)]
+
+
+def _invoice_rows(customers, as_of: date | None, open_only: bool) -> list[tuple]:
+    """:func:`invoice_items` as raw rows: (customer, number, period, issue date, due date, total cents, paid cents,
+    date of the latest application or None)."""
     paid = Application.select(Application.invoice.alias("number"), fn.SUM(Application.amount).coerce(False).alias("cents"),
                               fn.MAX(Application.date).alias("last")).group_by(Application.invoice)
     if as_of is not None:
@@ -246,7 +278,20 @@ def invoice_items(customers=None, as_of: date | None = None, open_only: bool = T
         q = q.where(Invoice.issue_date <= as_of)
     if customers is not None:
         q = q.where(Invoice.customer.in_(customers))
-    return [OpenItem(c, n, p, i, d, t, from_cents(pd), last and _day(last)) for c, n, p, i, d, t, pd, last in q.tuples()]
+    return _raw(q)
+
+
+def _day_parser():
+    """A date column's values as dates, each distinct value parsed once (many invoices share a few dates)."""
+    days: dict = {}
+
+    def day(value) -> date:
+        found = days.get(value)
+        if found is None:
+            found = days[value] = _day(value)
+        return found
+
+    return day
 
 
 def _apply(customers, on: date | None = None) -> dict[int, tuple[list[tuple[int, Decimal]], Decimal]]:
@@ -495,3 +540,26 @@ def open_before(day: date) -> dict[int, list[OpenItem]]:
         if item.balance > 0:
             out[item.customer_id].append(item)
     return dict(out)
+
+
+def open_balances_before(day: date) -> list[tuple[int, int, date, int]]:
+    """:func:`open_before` for month-end, raw: (customer, number, due date, balance in cents), oldest first by customer.
+
+    As in :func:`open_before`, credit unapplied on the day before ``day`` pays the oldest invoices first.
+    """
+    as_of = date.fromordinal(day.toordinal() - 1)
+    credit = {cid: to_cents(left) for cid, left in unapplied_credit(as_of=as_of).items() if left > 0}
+    due = _day_parser()
+    out = []
+    for c, n, _p, _i, d, t, pd, _last in _invoice_rows(None, as_of, True):
+        if int(t) <= 0:
+            continue
+        balance = int(t) - int(pd)
+        left = credit.get(c, 0)
+        if left > 0 and balance > 0:
+            take = min(left, balance)
+            credit[c] = left - take
+            balance -= take
+        if balance > 0:
+            out.append((c, n, due(d), balance))
+    return out

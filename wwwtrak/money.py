@@ -25,7 +25,7 @@ def to_cents(amount: Decimal) -> int:
 
 def from_cents(cents: int) -> Decimal:
     """The Decimal amount of a number of cents."""
-    return (Decimal(int(cents)) / 100).quantize(CENT)
+    return Decimal(int(cents)).scaleb(-2)  # exact: the same value and exponent as / 100 quantized to the cent
 
 
 def fmt(amount: Decimal | int) -> str:

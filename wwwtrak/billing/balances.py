@@ -14,6 +14,7 @@ from decimal import Decimal
 from wwwtrak import ledger
 from wwwtrak.billing.engine import OpenInvoice
 from wwwtrak.models import Payment
+from wwwtrak.money import from_cents
 
 ZERO = Decimal("0.00")
 
@@ -21,8 +22,8 @@ ZERO = Decimal("0.00")
 def open_before(day: date) -> dict[int, list[OpenInvoice]]:
     """By customer, the invoices issued before ``day`` still unpaid by payments and credits dated before it."""
     out: dict[int, list[OpenInvoice]] = defaultdict(list)
-    for cid, items in ledger.open_before(day).items():
-        out[cid] = [OpenInvoice(i.customer_id, i.number, i.due_date, i.balance) for i in items]
+    for cid, number, due, balance in ledger.open_balances_before(day):
+        out[cid].append(OpenInvoice(cid, number, due, from_cents(balance)))
     return out
 
 

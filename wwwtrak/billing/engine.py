@@ -242,31 +242,74 @@ def tax_percent(rates: Mapping[tuple[str, str | None], Decimal], country: str | 
 
 def bill_month(facts: MonthFacts, progress: Callable[[int], None] | None = None) -> MonthBill:
     """Draft one invoice per customer with at least one line for the month, in customer order."""
+    month = _Month(facts)
     period = facts.period
-    issue = period.next_first_day
     no_terms = Terms()
     invoices: list[DraftInvoice] = []
     usage_records: list[UsageRecord] = []
+    terms_of, open_of = facts.terms, facts.open_invoices
     for n, customer in enumerate(sorted(facts.customers, key=lambda c: c.id), 1):
-        lines = _customer_lines(facts, customer, usage_records)
-        terms = facts.terms.get(customer.payment_terms, no_terms) if customer.payment_terms else no_terms
-        open_ = facts.open_invoices.get(customer.id, ())
+        lines = _customer_lines(month, customer, usage_records)
+        terms = terms_of.get(customer.payment_terms, no_terms) if customer.payment_terms else no_terms
+        open_ = open_of.get(customer.id, ())
         if open_ and not (customer.close and customer.close < period.first_day):
-            fee = _late_fee_line(open_, issue, terms)
+            fee = _late_fee_line(open_, month.issue, terms, month)
             if fee is not None:
                 lines.append(fee)
         lines = [line for line in lines if line.amount]
         if lines:
-            invoices.append(_draft(facts, customer, lines, terms, open_))
+            invoices.append(_draft(month, customer, lines, terms, open_))
         if progress is not None and n % 1000 == 0:
             progress(1000)
     return MonthBill(tuple(invoices), tuple(usage_records))
 
 
-def _draft(facts: MonthFacts, customer: Account, lines: list[InvoiceLine], terms: Terms, open_) -> DraftInvoice:
-    period = facts.period
-    issue = period.next_first_day
-    percent = Decimal(0) if customer.tax_exempt else tax_percent(facts.tax_rates, customer.country, customer.state)
+class _Month:
+    """What billing a month works out once rather than once per customer.
+
+    The plan in effect, a plan line for the same days, a tax percent, a due date
+    and the texts of prices are the same for thousands of customers: each is
+    computed the first time, exactly as for a single customer, and reused (lines
+    are immutable values, so invoices may share them).
+    """
+
+    def __init__(self, facts: MonthFacts):
+        self.facts = facts
+        self.period = facts.period
+        self.text = str(facts.period)
+        self.issue = facts.period.next_first_day
+        self.prices: dict[int, PlanPrice | None] = {}
+        self.plan_lines: dict[tuple, InvoiceLine] = {}
+        self.setup_lines: dict[int, InvoiceLine] = {}
+        self.percents: dict[tuple, Decimal] = {}
+        self.due_dates: dict[int, date] = {}
+        self.usage_texts: dict[int, tuple[str | None, str, str | None, str]] = {}
+        self.fee_texts: dict[Terms, tuple[str, str]] = {}
+
+    def price(self, plan_id: int | None) -> PlanPrice | None:
+        try:
+            return self.prices[plan_id]
+        except KeyError:
+            price = price_in_effect(self.facts.prices.get(plan_id, ()), self.period) if plan_id else None
+            self.prices[plan_id] = price
+            return price
+
+    def percent(self, c: Account) -> Decimal:
+        key = (c.tax_exempt, c.country, c.state)
+        found = self.percents.get(key)
+        if found is None:
+            found = self.percents[key] = Decimal(0) if c.tax_exempt else tax_percent(self.facts.tax_rates, c.country, c.state)
+        return found
+
+    def due_date(self, days: int) -> date:
+        found = self.due_dates.get(days)
+        if found is None:
+            found = self.due_dates[days] = self.issue + timedelta(days=days) if days else self.issue
+        return found
+
+
+def _draft(month: _Month, customer: Account, lines: list[InvoiceLine], terms: Terms, open_) -> DraftInvoice:
+    percent = month.percent(customer)
     subtotal = taxable = ZERO
     for line in lines:
         subtotal += line.amount
@@ -275,29 +318,31 @@ def _draft(facts: MonthFacts, customer: Account, lines: list[InvoiceLine], terms
     tax = rules.tax(taxable, percent) if percent else ZERO
     return DraftInvoice(
         customer_id=customer.id,
-        period=str(period),
-        issue_date=issue,
-        due_date=issue + timedelta(days=terms.days) if terms.days else issue,
+        period=month.text,
+        issue_date=month.issue,
+        due_date=month.due_date(terms.days),
         lines=tuple(lines),
         subtotal=subtotal,
         tax_percent=percent,
         tax=tax,
         total=subtotal + tax,
-        previous_balance=sum((i.balance for i in open_), ZERO),
+        previous_balance=sum((i.balance for i in open_), ZERO) if open_ else ZERO,
     )
 
 
-def _customer_lines(facts: MonthFacts, c: Account, usage_records: list[UsageRecord]) -> list[InvoiceLine]:
+def _customer_lines(month: _Month, c: Account, usage_records: list[UsageRecord]) -> list[InvoiceLine]:
     """The customer's lines for the month (zero lines included); appends the usage billed to ``usage_records``."""
-    period = facts.period
+    facts, period = month.facts, month.period
     lines: list[InvoiceLine] = []
-    price = price_in_effect(facts.prices.get(c.plan_id, ()), period) if c.plan_id else None
+    price = month.price(c.plan_id)
     if price is not None:
-        _plan_lines(period, c, price, lines)
-    for sub in facts.subscriptions.get(c.id, ()):
-        line = _subscription_line(period, c, sub)
-        if line is not None:
-            lines.append(line)
+        _plan_lines(month, c, price, lines)
+    subscriptions = facts.subscriptions.get(c.id)
+    if subscriptions:
+        for sub in subscriptions:
+            line = _subscription_line(period, c, sub)
+            if line is not None:
+                lines.append(line)
     charges = facts.charges.get(c.id)
     if charges:
         for charge in sorted(charges, key=lambda ch: (ch.date, ch.id)):
@@ -306,16 +351,16 @@ def _customer_lines(facts: MonthFacts, c: Account, usage_records: list[UsageReco
     used = facts.usage.get(c.id)
     if used is not None:
         # Never billed after closing: a month after the close date records its sessions, billing none.
-        time, data = (None, None) if _closed_before(c, period) else _usage_lines(price, used)
+        time, data = (None, None) if _closed_before(c, period) else _usage_lines(price, used, month)
         if time is not None:
             lines.append(time)
         if data is not None:
             lines.append(data)
-        usage_records.append(UsageRecord(c.id, str(period), price and price.plan_id, used.seconds, used.bytes, _amount(time), _amount(data)))
+        usage_records.append(UsageRecord(c.id, month.text, price and price.plan_id, used.seconds, used.bytes, _amount(time), _amount(data)))
     late_months = facts.late_usage.get(c.id)
     if late_months:
         for late in sorted(late_months, key=lambda m: m.month):
-            late_lines, record = _late_usage(facts, late, _closed_before(c, late.month))
+            late_lines, record = _late_usage(month, late, _closed_before(c, late.month))
             lines.extend(late_lines)
             usage_records.append(record)
     return lines
@@ -334,15 +379,23 @@ def _days_text(first: date, last: date, period: Period) -> str:
     return f"{first} to {last}: {(last - first).days + 1} of {period.days} days"
 
 
-def _plan_lines(period: Period, c: Account, price: PlanPrice, lines: list[InvoiceLine]) -> None:
+def _plan_lines(month: _Month, c: Account, price: PlanPrice, lines: list[InvoiceLine]) -> None:
+    period = month.period
     days = rules.active_days(period, c.start, c.close)
     if days is not None:
-        first, last = days
-        amount = rules.prorate(price.monthly_fee, (last - first).days + 1, period.days)
-        text = f"{price.plan_name} plan, {_days_text(first, last, period)} at {fmt(price.monthly_fee)}/month"
-        lines.append(InvoiceLine("plan", text, amount, price.taxable))
+        key = (price.plan_id, days)
+        line = month.plan_lines.get(key)
+        if line is None:
+            first, last = days
+            amount = rules.prorate(price.monthly_fee, (last - first).days + 1, period.days)
+            text = f"{price.plan_name} plan, {_days_text(first, last, period)} at {fmt(price.monthly_fee)}/month"
+            line = month.plan_lines[key] = InvoiceLine("plan", text, amount, price.taxable)
+        lines.append(line)
     if c.start.month == period.month and c.start.year == period.year and price.setup_fee:
-        lines.append(InvoiceLine("setup", f"{price.plan_name} plan setup fee", price.setup_fee, price.taxable))
+        line = month.setup_lines.get(price.plan_id)
+        if line is None:
+            line = month.setup_lines[price.plan_id] = InvoiceLine("setup", f"{price.plan_name} plan setup fee", price.setup_fee, price.taxable)
+        lines.append(line)
 
 
 def _quantity_text(sub: Subscribed) -> str:
@@ -379,27 +432,47 @@ def _clock(seconds: int) -> str:
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-def _usage_lines(price: PlanPrice | None, used: Usage) -> tuple[InvoiceLine | None, InvoiceLine | None]:
+def _usage_texts(price: PlanPrice) -> tuple[str | None, str, str | None, str]:
+    """A price's allowances and overage rates as the usage lines print them."""
+    return (
+        None if price.included_seconds is None else _hours(price.included_seconds),
+        fmt(price.overage_per_hour),
+        None if price.included_bytes is None else _gb(price.included_bytes),
+        fmt(price.overage_per_gb),
+    )
+
+
+def _usage_lines(price: PlanPrice | None, used: Usage, month: _Month | None = None) -> tuple[InvoiceLine | None, InvoiceLine | None]:
     """The month's time and data overage lines (None where nothing is over)."""
     if price is None:
         return None, None
     time = data = None
     t = rules.time_overage(used.seconds, price.included_seconds, price.overage_per_hour)
-    if t.units:
-        text = f"Time over {_hours(price.included_seconds)} included: {t.units} min at {fmt(price.overage_per_hour)}/hour (used {_clock(used.seconds)})"
-        time = InvoiceLine("time", text, t.amount, price.taxable)
     d = rules.data_overage(used.bytes, price.included_bytes, price.overage_per_gb)
+    if not (t.units or d.units):
+        return None, None
+    if month is None:
+        texts = _usage_texts(price)
+    else:
+        texts = month.usage_texts.get(id(price))  # the month's prices live as long as the month
+        if texts is None:
+            texts = month.usage_texts[id(price)] = _usage_texts(price)
+    hours, per_hour, gb, per_gb = texts
+    if t.units:
+        text = f"Time over {hours} included: {t.units} min at {per_hour}/hour (used {_clock(used.seconds)})"
+        time = InvoiceLine("time", text, t.amount, price.taxable)
     if d.units:
-        text = f"Data over {_gb(price.included_bytes)} included: {d.units} MB at {fmt(price.overage_per_gb)}/GB (used {used.bytes:,} bytes)"
+        text = f"Data over {gb} included: {d.units} MB at {per_gb}/GB (used {used.bytes:,} bytes)"
         data = InvoiceLine("data", text, d.amount, price.taxable)
     return time, data
 
 
-def _late_usage(facts: MonthFacts, late: BilledMonth, closed: bool = False) -> tuple[list[InvoiceLine], UsageRecord]:
+def _late_usage(month: _Month, late: BilledMonth, closed: bool = False) -> tuple[list[InvoiceLine], UsageRecord]:
     """Recompute an earlier month's usage lines with all its sessions; bill the difference.
 
     A month after the customer closed bills nothing more (``closed``): its sessions are recorded, not billed.
     """
+    facts = month.facts
     price = price_in_effect(facts.prices.get(late.plan_id, ()), late.month) if late.plan_id else None
     time, data = _usage_lines(price, late.now)
     lines = []
@@ -421,7 +494,7 @@ def _late_usage(facts: MonthFacts, late: BilledMonth, closed: bool = False) -> t
     return lines, record
 
 
-def _late_fee_line(open_: Sequence[OpenInvoice], issue: date, terms: Terms) -> InvoiceLine | None:
+def _late_fee_line(open_: Sequence[OpenInvoice], issue: date, terms: Terms, month: _Month | None = None) -> InvoiceLine | None:
     """One late-fee line on the balance of earlier invoices past their due date, if any."""
     if not open_:
         return None
@@ -430,7 +503,12 @@ def _late_fee_line(open_: Sequence[OpenInvoice], issue: date, terms: Terms) -> I
     amount = rules.late_fee(total, terms.late_fee, terms.late_fee_percent)
     if not amount:
         return None
-    percent = format(terms.late_fee_percent.normalize(), "f")
+    texts = None if month is None else month.fee_texts.get(terms)
+    if texts is None:
+        texts = (fmt(terms.late_fee), format(terms.late_fee_percent.normalize(), "f"))
+        if month is not None:
+            month.fee_texts[terms] = texts
+    fixed, percent = texts
     numbers = ", ".join(str(i.number) for i in sorted(overdue, key=lambda i: i.number))
-    text = f"Late fee: {fmt(terms.late_fee)} + {percent}% of {fmt(total)} overdue (invoice {numbers})"
+    text = f"Late fee: {fixed} + {percent}% of {fmt(total)} overdue (invoice {numbers})"
     return InvoiceLine("late-fee", text, amount, False)
