@@ -5,13 +5,12 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import sqlite3
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
-from helpers import invoke, login_as, switch_to_root
+from helpers import PG_SERVER, invoke, login_as, sql, switch_to_root
 
 SAMPLES = Path(__file__).resolve().parents[1] / ".." / "shared" / "samples" / "radius-detail"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "usage"
@@ -100,12 +99,17 @@ def add_customer(name, *logins):
         db.close_database()
 
 
-def query(tmp_path, sql, *params):
-    con = sqlite3.connect(tmp_path / "wwwtrak.db")
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
+def default_rejects(tmp_path, import_id):
+    """Where an import's rejects go by default: beside a SQLite file; for PostgreSQL, the data directory."""
+    if PG_SERVER:
+        name = os.environ["WWWTRAK_DB"].rsplit("/", 1)[1]
+        return tmp_path / "home" / "data" / "wwwtrak" / "rejects" / f"{name}-import-{import_id}.txt"
+    return tmp_path / "rejects" / f"import-{import_id}.txt"
+
+
+def query(_where, statement, *params):
+    """Rows of raw SQL on the database under test (``WWWTRAK_DB``, either backend)."""
+    return [tuple(row) for row in sql(statement, *params)]
 
 
 # --- 1. formats -----------------------------------------------------------------------
@@ -429,13 +433,13 @@ def test_default_rejects_file_is_beside_the_database_named_after_the_import(cli,
     f = write(tmp_path, "x.detail", rec("Stop", user=None, secs=1, inp=1, out=1) + rec("Start"))
     s = imp(str(f))
     (import_id,) = [x["import_id"] for x in s["files"]]
-    path = tmp_path / "rejects" / f"import-{import_id}.txt"
+    path = default_rejects(tmp_path, import_id)
     assert s["files"][0]["rejects_file"] == str(path)
     assert path.read_text() == f"# {f}:1: no User-Name\n" + rec("Stop", user=None, secs=1, inp=1, out=1)
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     clean = imp(str(write(tmp_path, "y.detail", rec("Start", sid="y"))))
     assert clean["files"][0]["rejects_file"] is None
-    assert sorted(p.name for p in (tmp_path / "rejects").iterdir()) == [path.name]
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
 
 
 def test_last_record_cut_off_mid_line_is_rejected_one_without_blank_line_is_whole(cli, tmp_path):
@@ -625,7 +629,7 @@ def test_table_summary_in_a_pipe_has_no_progress_bar(cli, tmp_path):
     lines = r.stdout.splitlines()
     assert lines[0].split() == ["file", "format", "read", "imported", "updated", "duplicates", "skipped", "rejected", "unmatched"]
     assert lines[2].split() == [str(f), "detail", "2", "1", "0", "0", "0", "1", "1"]
-    assert lines[3:] == [f"rejected records of {f}: {tmp_path / 'rejects' / 'import-1.txt'}"]
+    assert lines[3:] == [f"rejected records of {f}: {default_rejects(tmp_path, 1)}"]
     assert "\x1b" not in r.stdout and r.stderr == ""
 
 

@@ -694,7 +694,7 @@ def list_customers(type_: str | None = None, status: str | None = None, search: 
     kind = p.check(_choice, type_, "type", TYPES) if type_ is not None else None
     state = p.check(_choice, status, "status", STATUSES) if status is not None else None
     p.raise_any()
-    logins = Login.select(fn.GROUP_CONCAT(Login.username, " ")).where(Login.customer == Customer.id)
+    logins = Login.select(db.concat_agg(Login.username, " ")).where(Login.customer == Customer.id)
     selected = {"plan": Plan.code, "logins": logins.alias("logins")}
     query = (
         Customer.select(*(selected[f] if f in selected else getattr(Customer, f) for f in LIST_FIELDS))

@@ -210,6 +210,15 @@ def is_postgres_db(db) -> bool:
     return isinstance(db, PostgresqlDatabase)
 
 
+def concat_agg(field, separator: str):
+    """The aggregate that joins a column's values with ``separator``: GROUP_CONCAT on SQLite, string_agg on PostgreSQL."""
+    from peewee import fn
+
+    if is_postgres_db(database.obj):
+        return fn.string_agg(field, separator)
+    return fn.GROUP_CONCAT(field, separator)
+
+
 def _bulk_insert_postgres(db, table: str, columns: list[str], rows, chunk: int) -> int:
     """Multi-row INSERTs through psycopg2's execute_values: one round trip per page, not per row."""
     from psycopg2.extras import execute_values

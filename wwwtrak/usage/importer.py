@@ -32,7 +32,7 @@ from typing import Callable, Iterable, Sequence, TextIO
 
 from wwwtrak import audit, clock, instance
 from wwwtrak.audit import Actor
-from wwwtrak.db import atomic, bulk_insert
+from wwwtrak.db import atomic, bulk_insert, default_db_path, is_postgres_db
 from wwwtrak.errors import InvalidInput
 from wwwtrak.models import UsageImport, UsageSession, database
 from wwwtrak.usage import detail, plaincsv, radacct
@@ -127,6 +127,9 @@ def import_files(actor: Actor, paths: Sequence[str], fmt: str = "auto", rejects:
 def _big_cache():
     """A 64 MiB page cache while importing: index pages stay in memory instead of spilling."""
     db = database.obj
+    if is_postgres_db(db):  # the server manages its own buffers
+        yield
+        return
     (before,) = db.execute_sql("PRAGMA cache_size").fetchone()
     db.execute_sql("PRAGMA cache_size = -65536")
     try:
@@ -175,7 +178,10 @@ class _Rejects:
     def writer(self, import_id: int) -> _RejectWriter:
         if self.explicit is not None:
             return _RejectWriter(lambda: self.out, "<stdout>" if self.explicit == "-" else self.explicit)
-        path = Path(database.obj.database).expanduser().resolve().parent / "rejects" / f"import-{import_id}.txt"
+        if is_postgres_db(database.obj):  # no file to sit beside: the data directory, named after the database
+            path = Path(default_db_path()).parent / "rejects" / f"{database.obj.database}-import-{import_id}.txt"
+        else:
+            path = Path(database.obj.database).expanduser().resolve().parent / "rejects" / f"import-{import_id}.txt"
         return _RejectWriter(lambda: _private_text_file(path), str(path), owned=True)
 
     def close(self) -> None:
@@ -279,6 +285,18 @@ _UPDATE = ("UPDATE usage_session SET start = ?, start_known = ?, stop = ?, last_
 _CLOSE = ("UPDATE usage_session SET stop = ?, seconds = MAX(seconds, ? - start), last_event = MAX(last_event, ?) "
           "WHERE nas = ? AND stop IS NULL AND start <= ?")
 
+# PostgreSQL: an array parameter; the changed sessions in one UPDATE ... FROM (VALUES ...) per page.
+_PG_SELECT = f"SELECT id, {', '.join(_COLUMNS)} FROM usage_session WHERE session_id = ANY(%s)"
+_PG_LOGINS = 'SELECT "key", customer_id FROM login WHERE "key" = ANY(%s)'
+_PG_UPDATE = ("UPDATE usage_session AS u SET start = v.start, start_known = v.start_known, stop = v.stop, "
+              "last_event = v.last_event, seconds = v.seconds, bytes_in = v.bytes_in, bytes_out = v.bytes_out, "
+              "usage_import_id = v.usage_import_id "
+              "FROM (VALUES %s) AS v(start, start_known, stop, last_event, seconds, bytes_in, bytes_out, usage_import_id, id) "
+              "WHERE u.id = v.id")
+_PG_UPDATE_TEMPLATE = "(%s::bigint, %s::boolean, %s::bigint, %s::bigint, %s::bigint, %s::bigint, %s::bigint, %s::integer, %s::integer)"
+_PG_CLOSE = ("UPDATE usage_session SET stop = %s, seconds = GREATEST(seconds, %s - start), last_event = GREATEST(last_event, %s) "
+             "WHERE nas = %s AND stop IS NULL AND start <= %s")
+
 
 def _implied_start(r: Record) -> int | None:
     """When the record's session began, as far as the record itself tells."""
@@ -350,6 +368,7 @@ class Resolver:
         self.earlier = earlier  # imports of the same command, whose sessions are counted already
         self.new_unmatched = 0  # unmatched sessions none of those imports touched
         self.db = database.obj
+        self.pg = is_postgres_db(self.db)
         self.owners: dict[str, int | None] = {}  # login key -> customer id, as looked up so far
 
     def run(self, items: Iterable[Record | Reject], reject: Callable[[Reject], None], progress: Callable[[int], None]) -> None:
@@ -381,7 +400,7 @@ class Resolver:
 
     def _close_nas(self, r: Record) -> None:
         """Accounting-On/Off: the NAS restarted, so its open sessions ended then."""
-        self.db.execute_sql(_CLOSE, (r.time, r.time, r.time, r.nas, r.time))
+        self.db.execute_sql(_PG_CLOSE if self.pg else _CLOSE, (r.time, r.time, r.time, r.nas, r.time))
 
     def _apply(self, batch: list[Record]) -> None:
         if not batch:
@@ -415,15 +434,20 @@ class Resolver:
                 result.duplicates += 1
         self._insert(new)
         if changed:
-            self.db.cursor().executemany(_UPDATE, [
-                (s.start, s.start_known, s.stop, s.last, s.seconds, s.bytes_in, s.bytes_out, self.import_id, s.id)
-                for s in changed
-            ])
+            rows = [(s.start, s.start_known, s.stop, s.last, s.seconds, s.bytes_in, s.bytes_out, self.import_id, s.id)
+                    for s in changed]
+            if self.pg:
+                from psycopg2.extras import execute_values
+
+                execute_values(self.db.cursor(), _PG_UPDATE, rows, template=_PG_UPDATE_TEMPLATE, page_size=1000)
+            else:
+                self.db.cursor().executemany(_UPDATE, rows)
 
     def _load(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], list[_Session]]:
         """The stored sessions of these keys, in one query."""
         out: dict[tuple[str, str], list[_Session]] = {}
-        for row in self.db.execute_sql(_SELECT, (json.dumps(list({sid for _nas, sid in keys})),)):
+        ids = list({sid for _nas, sid in keys})
+        for row in self.db.execute_sql(*((_PG_SELECT, (ids,)) if self.pg else (_SELECT, (json.dumps(ids),)))):
             key = (row[1], row[2])
             if key not in keys:
                 continue
@@ -457,5 +481,6 @@ class Resolver:
         unknown = [k for k in keys if k not in owners]
         if unknown:
             owners.update(dict.fromkeys(unknown))
-            owners.update(self.db.execute_sql(_LOGINS, (json.dumps(unknown),)).fetchall())
+            query = (_PG_LOGINS, (unknown,)) if self.pg else (_LOGINS, (json.dumps(unknown),))
+            owners.update(self.db.execute_sql(*query).fetchall())
         return owners

@@ -54,7 +54,8 @@ def unmatched() -> list[dict]:
         .order_by(S.login_key)
     )
     return [
-        {"login": login, "sessions": n, "seconds": secs, "bytes_in": bytes_in, "bytes_out": bytes_out,
+        # PostgreSQL sums bigints as numeric (a Decimal here); the totals are whole numbers on both backends
+        {"login": login, "sessions": n, "seconds": int(secs), "bytes_in": int(bytes_in), "bytes_out": int(bytes_out),
          "first_start": _local(first, zone), "last_stop": _local(last, zone)}
         for login, n, secs, bytes_in, bytes_out, first, last in query.tuples()
     ]
