@@ -549,6 +549,91 @@ def test_killed_import_leaves_the_database_as_before(cli, tmp_path):
     assert counts(imp(str(f))) == (12000, 12000, 0, 0, 0, 0, 12000)
 
 
+def _history(first, last, login_of):
+    """Start, Interim-Update and Stop of sessions ``first..last-1`` (one per 10 s), in time order."""
+    out = []
+    for i in range(first, last):
+        t = T0 + 10 * i
+        user = login_of(i)
+        out.append(rec("Start", user=user, sid=f"c{i}", ts=t))
+        out.append(rec("Interim-Update", user=user, sid=f"c{i}", ts=t + 300, secs=300, inp=i, out=2 * i))
+        out.append(rec("Stop", user=user, sid=f"c{i}", ts=t + 600, secs=600, inp=3 * i, out=4 * i))
+    return "".join(out)
+
+
+def _imports_and_sessions(env=None):
+    """Each import's file name and counts, in the order they were made, and the session table (import by file name)."""
+    saved = os.environ.get("WWWTRAK_DB")
+    if env:
+        os.environ["WWWTRAK_DB"] = env["WWWTRAK_DB"]
+    try:
+        imports = query(None, "SELECT id, file_name, read, imported, updated, duplicates, skipped, rejected, unmatched "
+                              "FROM usage_import ORDER BY id")
+        names = {row[0]: os.path.basename(row[1]) for row in imports}
+        rows = query(None, "SELECT nas, session_id, login, login_key, customer_id, start, start_known, stop, last_event, "
+                           "seconds, bytes_in, bytes_out, usage_import_id FROM usage_session")
+    finally:
+        os.environ["WWWTRAK_DB"] = saved
+    table = sorted(row[:-1] + (names[row[-1]],) for row in rows)
+    return [(names[row[0]],) + row[2:] for row in imports], table
+
+
+def test_two_imports_at_once_equal_one_after_the_other(cli, second_db, tmp_path):
+    """Two processes import overlapping files into one database at the same moment: nothing lost, nothing doubled.
+
+    Each reads a FIFO, so both are inside ``usage import`` (past start-up, input open) before either gets
+    a record; the files are then fed at once. The outcome must be what importing them one after the other
+    (in the order the database took them) makes.
+    """
+    import subprocess
+    import sys
+    import threading
+
+    login_of = lambda i: f"user{i % 40}"  # noqa: E731 - some logins belong to a customer, most to none
+    for where in (None, second_db):  # the same customer, 1001, in both databases
+        r = invoke("customer", "add", "--type", "commercial", "--name", "Claimed", "--company", "C", "--contact", "C",
+                   "--login", "user1", "--login", "user2", env=where)
+        assert (r.exit_code, "1001" in r.stdout) == (0, True), r.stderr
+    texts = {"a.detail": _history(0, 3000, login_of), "b.detail": _history(1500, 4500, login_of)}  # half of each overlaps
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    procs, writers = [], []
+    for name in texts:
+        os.mkfifo(tmp_path / name)
+        procs.append(subprocess.Popen([sys.executable, "-m", "wwwtrak", "usage", "import", str(tmp_path / name),
+                                       "--format", "json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    ends = [open(tmp_path / name, "w") for name in texts]  # returns once each importer has opened its input
+
+    def feed(end, text):
+        with end:
+            end.write(text)
+
+    for end, text in zip(ends, texts.values()):
+        writers.append(threading.Thread(target=feed, args=(end, text)))
+        writers[-1].start()
+    outs = [p.communicate(timeout=300) for p in procs]
+    for w in writers:
+        w.join()
+    assert [p.returncode for p in procs] == [0, 0], [err for _out, err in outs]
+    together_imports, together = _imports_and_sessions()
+
+    for name, text in texts.items():
+        (tmp_path / "sequential").mkdir(exist_ok=True)
+        (tmp_path / "sequential" / name).write_text(text)
+    for name, *_ in together_imports:  # the order the database took them in
+        r = invoke("usage", "import", str(tmp_path / "sequential" / name), env=second_db)
+        assert r.exit_code == 0, r.stderr
+    one_by_one_imports, one_by_one = _imports_and_sessions(second_db)
+
+    assert together_imports == one_by_one_imports
+    assert together == one_by_one
+    assert len(together) == 4500 == len({(row[0], row[1]) for row in together})
+    totals = [sum(row[i] for row in together_imports) for i in range(1, 8)]
+    # read, imported, updated, duplicates, skipped, rejected: 1,500 sessions' 3 records arrive twice
+    assert totals[:6] == [18000, 4500, 9000, 4500, 0, 0]
+    summaries = sorted(json.loads(out)["read"] for out, _err in outs)
+    assert summaries == [9000, 9000]
+
+
 # --- 6. unmatched logins ----------------------------------------------------------------------
 
 
