@@ -49,6 +49,10 @@ class _CountingCursor:
         self._counter[0] += 1
         return self._cursor.executemany(*args)
 
+    def copy_expert(self, *args):  # PostgreSQL's COPY: one statement, however many rows it carries
+        self._counter[0] += 1
+        return self._cursor.copy_expert(*args)
+
     def __iter__(self):
         return iter(self._cursor)
 
