@@ -237,7 +237,24 @@ def _bulk_insert_postgres(db, table: str, columns: list[str], rows, chunk: int) 
             buffer, pending = io.StringIO(), 0
     if pending:
         count += _copy(cursor, sql, buffer, pending)
+    if count >= ANALYZE_FROM:
+        _analyze_if_stale(db, table, count)
     return count
+
+
+ANALYZE_FROM = 1000  # rows in one bulk insert that may leave the planner's statistics behind
+
+
+def _analyze_if_stale(db, table: str, added: int) -> None:
+    """ANALYZE a table when one bulk insert at least doubled what its statistics know.
+
+    Freshly filled tables have none (autovacuum comes later), and the planner then
+    takes thousands of rows for one: month-end's read of the invoices it just wrote
+    went from seconds to milliseconds. Inside the transaction, ANALYZE counts its rows.
+    """
+    (known,) = db.execute_sql("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (f'"{table}"',)).fetchone()
+    if known < added:
+        db.execute_sql(f'ANALYZE "{table}"')
 
 
 def _copy(cursor, sql: str, buffer, rows: int) -> int:
