@@ -524,6 +524,27 @@ def test_failure_inside_a_file_keeps_nothing_of_it_and_a_rerun_finishes(cli, tmp
     assert len(sessions()) == 11
 
 
+def open_fifo_for_writing(path, proc, timeout=60):
+    """The writing end of FIFO ``path`` once ``proc`` opened it for reading; fails (no hang) if ``proc`` exits first."""
+    import errno
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as e:
+            if e.errno != errno.ENXIO:  # ENXIO: no reader yet
+                raise
+            if proc.poll() is not None or time.monotonic() > deadline:
+                out, err = proc.communicate()
+                pytest.fail(f"the importer never opened {path} (exit {proc.returncode}): {err}")
+            time.sleep(0.02)
+            continue
+        os.set_blocking(fd, True)
+        return open(fd, "w")
+
+
 def test_killed_import_leaves_the_database_as_before(cli, tmp_path):
     """A real SIGKILL while the importer waits for the rest of its input (a FIFO)."""
     import signal
@@ -537,7 +558,7 @@ def test_killed_import_leaves_the_database_as_before(cli, tmp_path):
     p = subprocess.Popen([sys.executable, "-m", "wwwtrak", "usage", "import", str(fifo)], env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     part = "".join(rec("Stop", sid=f"k{i}", secs=60, inp=1, out=1) for i in range(12000))
-    with open(fifo, "w") as w:
+    with open_fifo_for_writing(fifo, p) as w:
         w.write(part)
         w.flush()
         time.sleep(1.5)  # the importer has written batches inside its open transaction
@@ -601,7 +622,7 @@ def test_two_imports_at_once_equal_one_after_the_other(cli, second_db, tmp_path)
         os.mkfifo(tmp_path / name)
         procs.append(subprocess.Popen([sys.executable, "-m", "wwwtrak", "usage", "import", str(tmp_path / name),
                                        "--format", "json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    ends = [open(tmp_path / name, "w") for name in texts]  # returns once each importer has opened its input
+    ends = [open_fifo_for_writing(tmp_path / name, p) for name, p in zip(texts, procs)]  # each importer has opened its input
 
     def feed(end, text):
         with end:
