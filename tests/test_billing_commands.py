@@ -215,6 +215,7 @@ def test_invoice_list_filters_by_customer_and_month(cli):
     "args, error",
     [
         (["show", "99"], "error: invoice 99 does not exist\n"),
+        (["show", "99999999999999999999"], "error: invoice 99999999999999999999 does not exist\n"),
         (["list", "--customer", "99"], "error: customer 99 does not exist\n"),
         (["list", "--month", "2026-13"], "error: --month: '2026-13' is not a month (YYYY-MM)\n"),
     ],

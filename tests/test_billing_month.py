@@ -77,6 +77,25 @@ def test_plan_price_change_takes_effect_from_its_month_also_for_late_usage(cli):
     ]
 
 
+def test_prices_of_a_billed_month_cannot_be_changed_so_late_usage_is_priced_as_billed(cli):
+    plan = add_plan(monthly_fee="30.00", effective="2026-01", included_hours="10", overage_per_hour="3.00")
+    c = add_customer(start="2026-01-01", plan=plan)
+    add_session(c, "2026-11-20T10:00:00", seconds=11 * 3600)
+    bill("2026-11")
+    assert lines(c, "2026-11") == [("plan", "30.00"), ("time", "3.00")]  # 60 min over at 3.00/hour
+    for month in ("2026-11", "2026-01"):
+        r = invoke("plan", "edit", plan, "--overage-per-hour", "6.00", "--effective", month)
+        assert (r.exit_code, r.stderr) == (1, f"error: effective: {month}: the new prices of plan basic would hold in 2026-11, which is already billed; make them effective from an open month\n")
+    assert invoke("plan", "edit", plan, "--name", "Basic dial-up").exit_code == 0  # the name is not tied to a month
+    assert invoke("plan", "edit", plan, "--overage-per-hour", "6.00", "--effective", "2026-12").exit_code == 0
+    add_session(c, "2026-11-21T10:00:00", seconds=60)  # one more minute of November arrives late
+    bill("2026-12")
+    assert lines(c, "2026-12") == [("plan", "30.00"), ("late-time", "0.05")]  # 61 min at 3.00/hour = 3.05, less 3.00
+    # a plan first priced from an open month, with no customer before it, may still have its first prices corrected
+    add_plan("new", "New", monthly_fee="50.00", effective="2027-01")
+    assert invoke("plan", "edit", "new", "--monthly-fee", "45.00", "--effective", "2027-01").exit_code == 0
+
+
 def test_a_plan_priced_after_the_customer_started_bills_its_first_price(cli):
     plan = add_plan(monthly_fee="25.00", effective="2026-08")
     c = add_customer(start="2026-05-01", plan=plan)
@@ -201,6 +220,21 @@ def test_closed_customers_get_no_late_fee_after_closing(cli):
     assert invoices("--month", "2026-11") == []
 
 
+def test_closed_customers_are_not_billed_usage_of_months_after_closing(cli):
+    # closed on 30 September with the login kept: sessions that end in October or later are not billed,
+    # neither by October's run nor later as late usage; September's own usage is.
+    c = add_customer(start="2026-09-01", close="2026-09-30", plan=add_plan(monthly_fee="10.00", included_hours="1", overage_per_hour="6.00"))
+    add_session(c, "2026-09-30T23:00:00", seconds=3 * 3600)
+    add_session(c, "2026-10-05T12:00:00", seconds=4 * 3600)
+    bill("2026-09")
+    bill("2026-10")
+    assert lines(c, "2026-09") == [("plan", "10.00"), ("time", "12.00")]  # 120 min over at 6.00/hour
+    assert invoices("--month", "2026-10") == []
+    add_session(c, "2026-10-20T12:00:00", seconds=2 * 3600)  # a late file for October
+    bill("2026-11")
+    assert invoices("--month", "2026-11") == []
+
+
 def test_setup_fee_only_in_the_start_month(cli):
     plan = add_plan(monthly_fee="30.00", setup_fee="25.00")
     c = add_customer(start="2026-11-16", plan=plan)
@@ -208,6 +242,25 @@ def test_setup_fee_only_in_the_start_month(cli):
     bill("2026-12")
     assert lines(c, "2026-11") == [("plan", "15.00"), ("setup", "25.00")]
     assert lines(c, "2026-12") == [("plan", "30.00")]
+
+
+def test_a_start_date_in_or_moved_across_a_billed_month_is_refused(cli):
+    # November is billed with the setup fee; moving the start to December would bill it again,
+    # and a customer added late with a start in November would never be billed November's days or setup.
+    plan = add_plan(monthly_fee="30.00", setup_fee="25.00")
+    c = add_customer(start="2026-11-17", plan=plan)
+    bill("2026-11")
+    assert lines(c, "2026-11") == [("plan", "14.00"), ("setup", "25.00")]
+    r = invoke("customer", "edit", c, "--start-date", "2026-12-05")
+    assert (r.exit_code, r.stderr) == (1, "error: start_date: 2026-12-05 (from 2026-11-17) reaches 2026-11, which is already billed; date the start in an open month\n")
+    r = invoke("customer", "add", "--type", "individual", "--name", "Late Entry", "--plan", plan, "--state", "US-IL", "--start-date", "2026-11-28")
+    assert (r.exit_code, r.stderr) == (1, "error: start_date: 2026-11-28 reaches 2026-11, which is already billed; date the start in an open month\n")
+    assert invoke("customer", "edit", c, "--phone", "+1 312 555 0123").exit_code == 0  # other edits are fine
+    late = add_customer("On time", start="2026-12-01", plan=plan)
+    assert invoke("customer", "edit", late, "--start-date", "2026-12-10").exit_code == 0  # December is open
+    bill("2026-12")
+    assert lines(c, "2026-12") == [("plan", "30.00")]
+    assert lines(late, "2026-12") == [("plan", "21.29"), ("setup", "25.00")]  # 30 x 22/31 = 21.290
 
 
 def test_late_records_are_billed_once_as_a_difference_naming_their_month(cli):

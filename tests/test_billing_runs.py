@@ -47,6 +47,15 @@ def test_a_month_not_over_is_refused(month):
     assert (r.exit_code, r.stderr) == (1, "error: --month: 'Nov' is not a month (YYYY-MM)\n")
 
 
+@pytest.mark.parametrize("text", ["", " ", "２０２６-11", "0000-11", "9999-11", "2026-11-01"])
+def test_a_garbage_month_is_refused_naming_the_option_and_bills_nothing(month, text):
+    # an empty --month (a cron line's unset variable) must not silently bill the default month
+    before = dump()
+    r = invoke("billing", "run-month", "--month", text)
+    assert (r.exit_code, r.stdout, r.stderr) == (1, "", f"error: --month: {text!r} is not a month (YYYY-MM)\n")
+    assert dump() == before
+
+
 def test_a_second_run_says_already_billed_exits_0_and_changes_nothing(month):
     bill("2026-11")
     before = dump()

@@ -38,4 +38,4 @@ def test_statements_are_the_same_for_40_and_400_customers(isolated, _template, m
             db.close_database()
         counts.append((nov, dec))
     assert counts[0] == counts[1]
-    assert counts[0][0] < 30
+    assert counts[0][0] <= 30  # 30: late fees also read the credit on hand the day before the issue date

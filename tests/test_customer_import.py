@@ -104,6 +104,17 @@ def test_header_names_columns_in_any_case_with_dashes_and_a_bom(catalogue, isola
     assert _show(1001)["city"] == "Chicago"
 
 
+def test_notes_with_windows_line_breaks_import_as_line_breaks(catalogue, isolated):
+    """A quoted cell saved with CRLF inside it used to be refused: 'notes: must not hold control characters'."""
+    text = "type,name,plan,notes\r\nindividual,Ann,basic,\"first line\r\nsecond line\rthird\"\r\n"
+    r = invoke(*IMPORT, _write(isolated / "crlf.csv", text))
+    assert (r.exit_code, r.stderr) == (0, "")
+    assert _show(1001)["notes"] == "first line\nsecond line\nthird"
+    r = invoke("customer", "edit", "1001", "--notes", "typed\r\non Windows")
+    assert r.exit_code == 0, r.stderr
+    assert _show(1001)["notes"] == "typed\non Windows"
+
+
 def test_stdin_and_gzip(catalogue, isolated):
     text = f"{HEADER}\nindividual,Ann,basic,,,,ann\n"
     r = invoke(*IMPORT, "-", input=text)
@@ -252,7 +263,7 @@ def test_header_problems(catalogue, isolated):
 
 def test_not_utf8_and_missing_file(catalogue, isolated):
     r = invoke(*IMPORT, _write(isolated / "l1.csv", "type,name\nindividual,Jos\u00e9\n", encoding="latin-1"))
-    assert (r.exit_code, r.stderr) == (1, f"error: {isolated / 'l1.csv'}: not UTF-8 text (byte 24)\n")
+    assert (r.exit_code, r.stderr) == (1, f"error: {isolated / 'l1.csv'}:2: not UTF-8 text (byte 24)\n")
     r = invoke(*IMPORT, str(isolated / "nope.csv"))
     assert (r.exit_code, r.stderr) == (1, f"error: {isolated / 'nope.csv'}: cannot open: No such file or directory\n")
 
@@ -317,17 +328,26 @@ def test_an_id_column_keeps_account_numbers(catalogue, isolated):
 
 
 def test_an_id_must_be_free_and_a_number(catalogue, isolated):
-    text = "id,type,name,plan\n2001,individual,A,basic\n1001,individual,B,basic\nx,individual,C,basic\n2001,individual,D,basic\n0,individual,E,basic\n"
+    text = ("id,type,name,plan\n2001,individual,A,basic\n1001,individual,B,basic\nx,individual,C,basic\n2001,individual,D,basic\n"
+            "0,individual,E,basic\n9223372036854775807,individual,F,basic\n999999999,individual,G,basic\n")
     assert invoke("customer", "add", "--type", "individual", "--name", "Jo", "--plan", "basic").exit_code == 0
     r = invoke(*IMPORT, _write(isolated / "ids.csv", text))
     f = isolated / "ids.csv"
     assert (r.exit_code, r.stderr) == (1, (
         f"error: {f}:3: id: 1001 is taken by customer 1001 (Jo)\n"
-        f"error: {f}:4: id: 'x' is not an account number (a whole number from 1)\n"
+        f"error: {f}:4: id: 'x' is not an account number (a whole number from 1 to 999,999,999)\n"
         f"error: {f}:5: id: 2001 repeats line 2\n"
-        f"error: {f}:6: id: '0' is not an account number (a whole number from 1)\n"
-        f"error: {f}: 4 of 5 rows have problems; nothing was imported\n"
+        f"error: {f}:6: id: '0' is not an account number (a whole number from 1 to 999,999,999)\n"
+        f"error: {f}:7: id: '9223372036854775807' is not an account number (a whole number from 1 to 999,999,999)\n"
+        f"error: {f}: 5 of 7 rows have problems; nothing was imported\n"
     ))
+
+
+def test_the_highest_account_number_still_leaves_room_for_the_next(catalogue, isolated):
+    r = invoke(*IMPORT, _write(isolated / "top.csv", "id,type,name,plan\n999999999,individual,Top,basic\n"))
+    assert (r.exit_code, r.stderr) == (0, "")
+    r = invoke("customer", "add", "--type", "individual", "--name", "Next", "--plan", "basic")
+    assert (r.exit_code, r.stdout, r.stderr) == (0, "Added customer 1000000000 (Next).\n", "")
 
 
 # --- dry run, permission, audit ---------------------------------------------------------

@@ -210,6 +210,12 @@ def test_payment_add_refuses_bad_input(books, args, message):
     assert len(_ok("payment", "list", "--format", "json").json) == 6
 
 
+@pytest.mark.parametrize("command", ["payment", "credit"])
+def test_void_of_a_number_too_large_for_the_database_is_not_found(books, command):
+    r = invoke(command, "void", "99999999999999999999")
+    assert (r.exit_code, r.stderr) == (1, f"error: {command} 99999999999999999999 does not exist\n")
+
+
 def test_void_reopens_what_the_payment_paid_and_is_recorded_not_deleted(books):
     r = _ok("payment", "void", "6", "--format", "json")
     assert r.json == {
@@ -348,9 +354,10 @@ def test_aging_buckets_over_90_days(books):
     )
 
 
-def test_aging_refuses_a_bad_date(books):
-    r = invoke("report", "aging", "--as-of", "31/12/2026")
-    assert (r.exit_code, r.stderr) == (1, "error: as-of: '31/12/2026' is not a date (YYYY-MM-DD)\n")
+@pytest.mark.parametrize("text", ["31/12/2026", ""])  # an empty --as-of (an unset variable) is not today
+def test_aging_refuses_a_bad_date(books, text):
+    r = invoke("report", "aging", "--as-of", text)
+    assert (r.exit_code, r.stdout, r.stderr) == (1, "", f"error: as-of: {text!r} is not a date (YYYY-MM-DD)\n")
 
 
 # --- revenue ----------------------------------------------------------------------
@@ -689,6 +696,21 @@ def test_exports_survive_awkward_names(books, tmp_path):
     if shutil.which("hledger"):
         path = tmp_path / "odd.journal"
         path.write_bytes(_export("2026-12", "ledger", tmp_path))
+        r = subprocess.run(["hledger", "-f", str(path), "check", "--strict", "ordereddates", "payees"], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+
+
+def test_ledger_export_survives_a_bar_in_a_name_and_a_parenthesis_in_a_reference(books, tmp_path):
+    # hledger reads 'payee | note' and '(code)': a '|' in a name or a ')' in a check reference split them wrongly.
+    odd = books.customer("Bob | Builder", id=1004)
+    books.invoice(odd, "2026-12", [("plan", "10.00", False)])
+    _ok("payment", "add", odd, "5.00", "--reference", "x) y")
+    text = _export("2026-12", "ledger", tmp_path).decode()
+    assert "payee Bob / Builder\n" in text
+    assert "\n2026-12-31 * (x] y) Bob / Builder | Payment 7 by check x) y\n" in text
+    if shutil.which("hledger"):
+        path = tmp_path / "bar.journal"
+        path.write_text(text)
         r = subprocess.run(["hledger", "-f", str(path), "check", "--strict", "ordereddates", "payees"], capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
 

@@ -113,3 +113,46 @@ def test_a_dry_run_posts_nothing(ann, monkeypatch):
     monkeypatch.setenv("WWWTRAK_NOW", "2027-01-02T06:00:00-06:00")
     assert bill("2026-12", "--dry-run")["invoices"] == 1
     assert _ok("export", "ledger", "--month", "2026-12", "--format", "csv").stdout.count("\n") == 1  # the header only
+
+
+def test_a_payment_dated_before_the_due_date_but_entered_after_a_later_one_counts_against_the_late_fee(ann, monkeypatch):
+    # The November invoice (55.73, due 2026-12-31) is paid by a check dated 2026-12-10 that is only
+    # entered on 2027-01-03, after a card payment of 30.00 dated 2027-01-02. December is billed late,
+    # on 2027-01-04: the check was received before the issue date, so nothing was overdue on it.
+    monkeypatch.setenv("WWWTRAK_NOW", "2027-01-03T12:00:00-06:00")
+    _ok("payment", "add", ann, "30.00", "--method", "card", "--date", "2027-01-02")
+    _ok("payment", "add", ann, "55.73", "--reference", "4411", "--date", "2026-12-10")
+    monkeypatch.setenv("WWWTRAK_NOW", "2027-01-04T06:00:00-06:00")
+    bill("2026-12")
+    dec = invoices("--customer", str(ann), "--month", "2026-12")[0]
+    assert [ln["amount"] for ln in dec["lines"]] == ["19.95", "5.00"]  # no late fee
+    assert (dec["previous_balance"], dec["total"]) == ("0.00", "26.51")
+    _ok("check")
+
+
+def test_tax_posts_to_the_jurisdiction_whose_rate_was_charged(cli, monkeypatch):
+    # Illinois' rate is deactivated and the country has one: the 5% charged is the US rate, so it is owed to US.
+    monkeypatch.setenv("WWWTRAK_NOW", "2026-12-02T06:00:00-06:00")
+    _ok("lookup", "add", "tax-rate", "us", "United States", "--set", "country=US", "--set", "percent=5")
+    _ok("lookup", "deactivate", "tax-rate", "us-il")
+    c = add_customer("Ill Noy", start="2026-11-01", plan=add_plan(monthly_fee="100.00"))
+    bill("2026-11")
+    assert invoices("--customer", str(c))[0]["tax"] == "5.00"
+    rows = _ok("export", "ledger", "--month", "2026-11", "--format", "csv").stdout.splitlines()
+    assert [r.split(",")[3:6] for r in rows[1:]] == [
+        ["Assets:Receivable", "105.00", ""], ["Income:Plans", "", "100.00"], ["Liabilities:SalesTax:US", "", "5.00"],
+    ]
+
+
+def test_aging_of_a_past_day_agrees_with_the_journal_after_a_void_and_a_backdated_payment(ann, monkeypatch):
+    # Check 101 (dated 2026-12-10) pays November's 55.73; on 2027-01-05 it bounces and is voided, and a
+    # replacement check dated 2026-12-15 is entered. On 2026-12-20 both checks were held: the customer was
+    # 55.73 in credit, as the journal says; the replacement may not count as paying the invoice before the void.
+    _ok("payment", "add", ann, "55.73", "--reference", "101", "--date", "2026-12-10")
+    monkeypatch.setenv("WWWTRAK_NOW", "2027-01-05T12:00:00-06:00")
+    _ok("payment", "void", "1")
+    _ok("payment", "add", ann, "55.73", "--reference", "102", "--date", "2026-12-15")
+    for day, total, credit in (("2026-12-20", "-55.73", "55.73"), ("2027-01-05", "0.00", None)):
+        rows = _ok("report", "aging", "--as-of", day, "--format", "json").json["customers"]
+        assert [(r["total"], r["credit"]) for r in rows] == ([(total, credit)] if credit else [])
+    _ok("check")

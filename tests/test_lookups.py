@@ -166,6 +166,18 @@ def test_one_tax_rate_per_jurisdiction(cli):
     assert invoke("lookup", "add", "tax-rate", "il-2", "--set", "country=US", "--set", "state=IL", "--set", "percent=7").exit_code == 0
 
 
+def test_lookup_import_gives_a_jurisdiction_one_tax_rate_too(cli):
+    """Two new rates for one state in one file used to be imported both, leaving the state's tax to chance."""
+    text = "code,label,country,state,percent\nus-wi-a,Wisconsin A,US,WI,5\nus-wi-b,Wisconsin B,US,WI,7\nus-mn,Minnesota,US,MN,6.875\n"
+    r = invoke("lookup", "import", "tax-rate", "-", input=text)
+    assert (r.exit_code, r.stderr) == (1, "error: <stdin>:3: US-WI has a tax rate on line 2 already\n")
+    assert sorted(codes("tax-rate", "--all")) == ["us-ca", "us-il", "us-ny", "us-tx"]
+    r = invoke("lookup", "import", "tax-rate", "-", input=text.replace("us-wi-b,Wisconsin B,US,WI,7", "us-wi-b,Wisconsin B,US,MI,6"))
+    assert (r.exit_code, r.stderr) == (0, "")
+    assert {c: v["state"] for c, v in codes("tax-rate").items() if c in ("us-wi-a", "us-wi-b", "us-mn")} == {
+        "us-wi-a": "US-WI", "us-wi-b": "US-MI", "us-mn": "US-MN"}
+
+
 def test_codes_labels_and_numbers_are_strict(cli):
     r = invoke("lookup", "add", "pc-type", "ami/ga;drop")
     assert r.stderr == "error: code: 'ami/ga;drop' must be letters, digits, '.', '_' and '-', starting with a letter or digit (at most 64 characters)\n"

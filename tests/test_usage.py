@@ -102,8 +102,7 @@ def add_customer(name, *logins):
 def default_rejects(tmp_path, import_id):
     """Where an import's rejects go by default: beside a SQLite file; for PostgreSQL, the data directory."""
     if PG_SERVER:
-        name = os.environ["WWWTRAK_DB"].rsplit("/", 1)[1]
-        return tmp_path / "home" / "data" / "wwwtrak" / "rejects" / f"{name}-import-{import_id}.txt"
+        return tmp_path / "home" / "data" / "wwwtrak" / "rejects" / f"import-{import_id}.txt"
     return tmp_path / "rejects" / f"import-{import_id}.txt"
 
 
@@ -245,6 +244,14 @@ def test_format_detection_and_forced_format(cli, tmp_path):
     r = invoke("usage", "import", str(d), str(missing))
     assert r.exit_code == 1 and r.stderr == f"error: {missing}: cannot open: No such file or directory\n"
     assert query(tmp_path, "SELECT COUNT(*) FROM usage_session") == [(0,)]  # checked before importing anything
+    # a header its format cannot read is refused up front too: the files before it used to be imported
+    # (and their summary lost) before the command stopped on it
+    bad = write(tmp_path, "short.csv", "login,session_id,start\nbob,x1,2026-11-03 08:00:00\n")
+    r = invoke("usage", "import", str(d), str(bad))
+    assert r.exit_code == 1
+    assert r.stderr == f"error: {bad}: line 1: not a csv header: missing stop, seconds, bytes_in, bytes_out, nas\n"
+    assert query(tmp_path, "SELECT COUNT(*) FROM usage_session") == [(0,)]
+    assert query(tmp_path, "SELECT COUNT(*) FROM usage_import") == [(0,)]
 
 
 @pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples/radius-detail is not present")
@@ -453,6 +460,69 @@ def test_last_record_cut_off_mid_line_is_rejected_one_without_blank_line_is_whol
     assert counts(s) == (2, 1, 0, 0, 0, 1, 1)
     assert rejects.read_text() == f"# {tmp_path / 'cut.detail'}:{rec('Start').count(chr(10)) + 1}: cut off mid-line at the end of the file\n{cut}\n"
     assert [x["stop"] for x in sessions() if x["session_id"] == "w1"] == [None]
+
+
+def test_names_that_are_not_storable_text_are_rejected_and_the_rest_imports(cli, tmp_path):
+    """Latin-1 bytes, a NUL or an endless login used to stop the whole file with an internal error."""
+    latin1 = rec("Stop", user="jos\xe9", sid="l1", secs=60, inp=1, out=1).encode("latin-1")
+    nul = rec("Stop", user="nul\x00x", sid="n1", secs=60, inp=1, out=1).encode()
+    long_ = rec("Stop", user="u" * 256, sid="g1", secs=60, inp=1, out=1).encode()
+    good = rec("Stop", user="jos\xe9", sid="ok", secs=60, inp=1, out=1).encode()  # é as UTF-8 is fine
+    f = tmp_path / "odd.detail"
+    f.write_bytes(latin1 + nul + good + long_)
+    rejects = tmp_path / "odd.rejects"
+    s = imp(str(f), "--rejects", str(rejects))
+    assert counts(s) == (4, 1, 0, 0, 0, 3, 1)
+    assert rejects.read_bytes() == (
+        f"# {f}:1: User-Name: 'jos\\udce9' is not UTF-8 text\n".encode() + latin1
+        + f"# {f}:11: User-Name: 'nul\\x00x' holds an unprintable character\n".encode() + nul
+        + f"# {f}:31: User-Name: at most 255 characters (got 256)\n".encode() + long_
+    )
+    assert [(x["login"], x["session_id"]) for x in sessions()] == [("jos\xe9", "ok")]
+    folds = rec("Start", user="\xdf" * 200, sid="ss")  # 200 characters whose case-folded key has 400
+    s = imp(str(write(tmp_path, "ss.detail", folds)), "--rejects", str(rejects))
+    assert counts(s) == (1, 0, 0, 0, 0, 1, 0)
+    assert rejects.read_text() == f"# {tmp_path / 'ss.detail'}:1: User-Name: at most 255 characters (got 200, 400 case-folded)\n" + folds
+    table = tmp_path / "odd.csv"
+    table.write_bytes(b"login,start,stop,seconds,bytes_in,bytes_out,session_id,nas\n"
+                      b"caf\xe9,2026-11-03 08:00:00,,,1,1,c1,bras-1\n"
+                      b"bob,2026-11-03 08:00:00,,,1,1,c2,bras-\x001\n"
+                      b"bob,2026-11-03 08:00:00,,,1,1,c3,bras-1\n")
+    s = imp(str(table), "--rejects", str(rejects))
+    assert counts(s) == (3, 1, 0, 0, 0, 2, 1)
+    assert rejects.read_bytes().splitlines()[::2] == [
+        f"# {table}:2: login: 'caf\\udce9' is not UTF-8 text".encode(),
+        f"# {table}:3: nas: 'bras-\\x001' holds an unprintable character".encode(),
+    ]
+
+
+def test_counters_and_times_beyond_what_can_be_stored_are_rejected_and_the_rest_imports(cli, tmp_path):
+    """A 23-digit counter or a far-future Timestamp used to stop the whole file with an internal error."""
+    huge = "9" * 23
+    bad = [
+        rec("Stop", sid="o1", secs=60, inp=huge, out=1),
+        rec("Stop", sid="o2", secs=60, inp=1, out=1, extra=[f"Acct-Input-Gigawords = {2**31}"]),
+        rec("Start", sid="o3", ts=10**12),
+    ]
+    good = rec("Stop", sid="ok", secs=60, inp=2**32 - 1, out=1, extra=["Acct-Output-Gigawords = 3"])
+    f = write(tmp_path, "big.detail", "".join(bad) + good)
+    rejects = tmp_path / "big.rejects"
+    s = imp(str(f), "--rejects", str(rejects))
+    assert counts(s) == (4, 1, 0, 0, 0, 3, 1)
+    assert [x for x in rejects.read_text().splitlines() if x.startswith("#")] == [
+        f"# {f}:1: Acct-Input-Octets: '{huge}' is too large",
+        f"# {f}:11: a counter (octets plus gigawords, or the session time) is too large",
+        f"# {f}:22: time: {10**12} is after the year 9999",
+    ]
+    assert [(x["session_id"], x["bytes_in"], x["bytes_out"]) for x in sessions()] == [("ok", 2**32 - 1, 3 * 2**32 + 1)]
+    table = write(tmp_path, "big.csv", "login,start,stop,seconds,bytes_in,bytes_out,session_id,nas\n"
+                  f"bob,2026-11-03 08:00:00,,,{huge},1,c1,n\nbob,{10**12},,,1,1,c2,n\n")
+    s = imp(str(table), "--rejects", str(rejects))
+    assert counts(s) == (2, 0, 0, 0, 0, 2, 0)
+    assert [x for x in rejects.read_text().splitlines() if x.startswith("#")] == [
+        f"# {table}:2: bytes_in: '{huge}' is too large",
+        f"# {table}:3: start: '{10**12}' is after the year 9999",
+    ]
 
 
 def test_csv_rows_rejected_with_their_line(cli, tmp_path):
@@ -719,6 +789,8 @@ def test_list_filters_by_login_and_customer(cli, tmp_path):
     for fmt in ("table", "json", "csv"):
         r = invoke("usage", "list", "--customer", "999", "--format", fmt)
         assert (r.exit_code, r.stdout, r.stderr) == (1, "", "error: customer 999 not found\n")
+    r = invoke("usage", "list", "--customer", str(2**64))  # was an internal error (SQLite integer overflow)
+    assert (r.exit_code, r.stdout, r.stderr) == (1, "", f"error: customer {2**64} not found\n")
     assert invoke("usage", "list", "--customer", "abc").exit_code == 2  # wrong use of the command line
     csv = invoke("usage", "list", "--format", "csv").stdout.splitlines()
     assert csv[0] == "id,login,customer_id,nas,session_id,start,stop,seconds,bytes_in,bytes_out"

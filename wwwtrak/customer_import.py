@@ -39,6 +39,9 @@ CUSTOMER_COLUMNS = ["id", *customers.PLAIN_FIELDS, "plan_id", "start_date", "clo
 # validate names the list fields by their repeatable option (--login, --tag); a file names its column.
 _COLUMN_OF = {"login:": "logins:", "tag:": "tags:"}
 _CHECKPOINT = 1000  # rows between progress reports
+# Nine digits: the next account number after it still fits the id column on PostgreSQL (a 32-bit integer);
+# a bigger one used to be stored and then broke every later customer add and import.
+MAX_ACCOUNT_NUMBER = 999_999_999
 
 
 @dataclass(frozen=True)
@@ -212,7 +215,7 @@ def _account_number(text: str, line: int, taken: dict[int, str], ids_seen: dict[
         return None
     cid = _parse_id(text)
     if cid is None:
-        lines.append(f"id: {text.strip()!r} is not an account number (a whole number from 1)")
+        lines.append(f"id: {text.strip()!r} is not an account number (a whole number from 1 to {MAX_ACCOUNT_NUMBER:,})")
     elif cid in taken:
         lines.append(f"id: {cid} is taken by customer {cid} ({taken[cid]})")
     elif ids_seen.setdefault(cid, line) != line:
@@ -222,7 +225,7 @@ def _account_number(text: str, line: int, taken: dict[int, str], ids_seen: dict[
 
 def _parse_id(text: str) -> int | None:
     t = text.strip()
-    return int(t) if t.isascii() and t.isdigit() and 0 < int(t) < 2**63 else None
+    return int(t) if t.isascii() and t.isdigit() and 0 < int(t) <= MAX_ACCOUNT_NUMBER else None
 
 
 def _taken_ids(rows: list[_Row]) -> dict[int, str]:

@@ -23,7 +23,7 @@ from wwwtrak import audit, clock, db, instance, lookups, money, plans
 from wwwtrak.audit import Actor
 from wwwtrak.db import atomic
 from wwwtrak.errors import Conflict, InvalidInput, NotFound, Problems
-from wwwtrak.models import Customer, CustomerTag, Login, Lookup, Plan, UsageSession
+from wwwtrak.models import BillingRun, Customer, CustomerTag, Login, Lookup, Plan, UsageSession
 
 TYPES = ("individual", "commercial")
 STATUSES = ("active", "suspended", "closed")
@@ -67,6 +67,8 @@ def _choice(value: str, field: str, choices: tuple[str, ...]) -> str:
 def _text(value: str, field: str, required: bool = False) -> str | None:
     """Free text: stripped, bounded, one line (notes may have several); empty is None."""
     s = (value or "").strip()
+    if field == "notes":
+        s = s.replace("\r\n", "\n").replace("\r", "\n")  # a line break typed or saved on Windows, or an old Mac
     if not s:
         if required:
             raise InvalidInput(f"{field}: must not be empty")
@@ -276,7 +278,8 @@ def _login_names(values: list[str]) -> list[str]:
         name = raw.strip()
         if not name:
             continue
-        if len(name) > 253 or not name.isprintable() or any(ch.isspace() for ch in name):
+        # the case-folded key is stored too, and may be longer ('ß' folds to 'ss')
+        if len(name.casefold()) > 253 or not name.isprintable() or any(ch.isspace() for ch in name):
             raise InvalidInput(f"login: {name!r} must be one word without spaces, at most 253 characters")
         if name.casefold() in seen:
             raise InvalidInput(f"login: {name!r} is given twice")
@@ -577,10 +580,22 @@ def form(c: Customer) -> dict:
     }
 
 
+def _refuse_billed_start(old: str | None, new: str | None) -> None:
+    """Refuse a start date in a billed month, or moved across one: that month's setup fee and days would be billed twice or never."""
+    if not new or new == old:
+        return
+    first, last = sorted(day[:7] for day in (old or new, new))
+    billed = BillingRun.select(BillingRun.month).where(BillingRun.month.between(first, last)).order_by(BillingRun.month).first()
+    if billed is not None:
+        moved = f" (from {old})" if old else ""
+        raise Conflict(f"start_date: {new}{moved} reaches {billed.month}, which is already billed; date the start in an open month")
+
+
 def add(actor: Actor, given: dict) -> int:
     """Add a customer from the form fields given; returns the new account number."""
     with atomic():
         new = validate(given)
+        _refuse_billed_start(None, new["start_date"])
         customer_id = next_account_number()
         _save(actor, customer_id, empty_form(), new, insert=True)
     return customer_id
@@ -591,7 +606,9 @@ def edit(actor: Actor, customer_id: int, given: dict) -> list[str]:
     with atomic():
         c = get(customer_id)
         old = form(c)
-        changes, _ = _save(actor, customer_id, old, validate(given, old, customer_id))
+        new = validate(given, old, customer_id)
+        _refuse_billed_start(old["start_date"], new["start_date"])
+        changes, _ = _save(actor, customer_id, old, new)
     return list(changes)
 
 
@@ -694,7 +711,8 @@ def list_customers(type_: str | None = None, status: str | None = None, search: 
     kind = p.check(_choice, type_, "type", TYPES) if type_ is not None else None
     state = p.check(_choice, status, "status", STATUSES) if status is not None else None
     p.raise_any()
-    logins = Login.select(db.concat_agg(Login.username, " ")).where(Login.customer == Customer.id)
+    concat = fn.STRING_AGG if db.is_postgres_db(db.database.obj) else fn.GROUP_CONCAT  # PostgreSQL has no GROUP_CONCAT
+    logins = Login.select(concat(Login.username, " ")).where(Login.customer == Customer.id)
     selected = {"plan": Plan.code, "logins": logins.alias("logins")}
     query = (
         Customer.select(*(selected[f] if f in selected else getattr(Customer, f) for f in LIST_FIELDS))

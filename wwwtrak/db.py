@@ -210,14 +210,6 @@ def is_postgres_db(db) -> bool:
     return isinstance(db, PostgresqlDatabase)
 
 
-def concat_agg(field, separator: str):
-    """The aggregate that joins a column's values with ``separator``: GROUP_CONCAT on SQLite, string_agg on PostgreSQL."""
-    from peewee import fn
-
-    if is_postgres_db(database.obj):
-        return fn.string_agg(field, separator)
-    return fn.GROUP_CONCAT(field, separator)
-
 
 def _bulk_insert_postgres(db, table: str, columns: list[str], rows, chunk: int) -> int:
     """COPY ... FROM STDIN in pages of ``chunk`` rows: PostgreSQL's bulk path, no SQL parsed per row."""

@@ -321,8 +321,13 @@ def to_beancount(period: Period, txns: list[Txn], currency: str) -> str:
 
 
 def _ledger_text(text) -> str:
-    # ';' would start a comment, a run of spaces end a payee or account name.
-    return _one_line(text).replace(";", ",")
+    # ';' would start a comment, a run of spaces end a payee or account name, '|' end the payee.
+    return _one_line(text).replace(";", ",").replace("|", "/")
+
+
+def _ledger_code(text) -> str:
+    # The code is read up to the first ')'.
+    return _ledger_text(text).replace("(", "[").replace(")", "]")
 
 
 def ledger_account(name: str) -> str:
@@ -341,7 +346,7 @@ def to_ledger(period: Period, txns: list[Txn], currency: str) -> str:
         out += [""] + [f"payee {p}" for p in payees]
     width = _width(txns, ledger_account)
     for t in txns:
-        code = f" ({_iif_docnum(t)})"
+        code = f" ({_ledger_code(_iif_docnum(t))})"
         who = _ledger_text(t.customer)
         out.append("")
         out.append(f"{t.date} *{code} {who + ' | ' if who else ''}{_ledger_text(t.memo)}")

@@ -11,7 +11,7 @@ balances stay known. A negative invoice (late usage refunded) is credit too.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Sequence
@@ -46,9 +46,12 @@ def _sum_cents(field):
 
 
 def _jurisdictions() -> dict[tuple[str, str | None], str]:
-    """(country, state) -> the tax jurisdiction a rate is kept for: the state, else the country."""
+    """(country, state) -> the tax jurisdiction a rate is kept for: the state, else the country.
+
+    Only active rates, as billing charges them: a deactivated state rate leaves the country's.
+    """
     out: dict[tuple[str, str | None], str] = {}
-    for row in Lookup.select(Lookup.attrs).where(Lookup.kind == "tax-rate"):
+    for row in Lookup.select(Lookup.attrs).where((Lookup.kind == "tax-rate") & Lookup.active):
         country, state = row.attrs.get("country"), row.attrs.get("state") or None
         if country:
             out[(country, state)] = state or country
@@ -215,6 +218,7 @@ class OpenItem:
     due_date: date
     total: Decimal
     paid: Decimal
+    last_applied: date | None = None  # the latest application to it (a payment, or a void reopening it)
 
     @property
     def balance(self) -> Decimal:
@@ -223,7 +227,8 @@ class OpenItem:
 
 def invoice_items(customers=None, as_of: date | None = None, open_only: bool = True) -> list[OpenItem]:
     """Invoices issued by ``as_of`` (all when None) with what was paid on them by then, oldest first."""
-    paid = Application.select(Application.invoice.alias("number"), fn.SUM(Application.amount).coerce(False).alias("cents")).group_by(Application.invoice)
+    paid = Application.select(Application.invoice.alias("number"), fn.SUM(Application.amount).coerce(False).alias("cents"),
+                              fn.MAX(Application.date).alias("last")).group_by(Application.invoice)
     if as_of is not None:
         paid = paid.where(Application.date <= as_of)
     if customers is not None:
@@ -231,7 +236,7 @@ def invoice_items(customers=None, as_of: date | None = None, open_only: bool = T
     paid = paid.alias("paid")
     q = (
         Invoice.select(Invoice.customer, Invoice.number, Invoice.period, Invoice.issue_date, Invoice.due_date,
-                       Invoice.total, fn.COALESCE(paid.c.cents, 0))
+                       Invoice.total, fn.COALESCE(paid.c.cents, 0), paid.c.last)
         .join(paid, JOIN.LEFT_OUTER, on=(paid.c.number == Invoice.number))
         .order_by(Invoice.customer, Invoice.issue_date, Invoice.number)
     )
@@ -241,7 +246,7 @@ def invoice_items(customers=None, as_of: date | None = None, open_only: bool = T
         q = q.where(Invoice.issue_date <= as_of)
     if customers is not None:
         q = q.where(Invoice.customer.in_(customers))
-    return [OpenItem(c, n, p, i, d, t, from_cents(pd)) for c, n, p, i, d, t, pd in q.tuples()]
+    return [OpenItem(c, n, p, i, d, t, from_cents(pd), last and _day(last)) for c, n, p, i, d, t, pd, last in q.tuples()]
 
 
 def _apply(customers, on: date | None = None) -> dict[int, tuple[list[tuple[int, Decimal]], Decimal]]:
@@ -250,7 +255,9 @@ def _apply(customers, on: date | None = None) -> dict[int, tuple[list[tuple[int,
     ``customers`` are ids or a subquery. Returns, for each customer with
     credit, the (invoice, amount) pairs applied and the credit left. An
     application is dated when it took effect: not before its source, its
-    invoice, or ``on`` (the void that freed the credit).
+    invoice, the invoice's latest application (a void may have reopened it
+    only then) or ``on`` (the void that freed the credit), so no past day
+    sees an invoice paid beyond its total.
     """
     credit: dict[int, list[Source]] = defaultdict(list)
     for s in sources(customers):
@@ -270,7 +277,7 @@ def _apply(customers, on: date | None = None) -> dict[int, tuple[list[tuple[int,
             while due > 0 and queue:
                 s = queue[0]
                 take = min(due, s.remaining)
-                day = max(s.date, item.issue_date, on or date.min)
+                day = max(s.date, item.issue_date, item.last_applied or date.min, on or date.min)
                 ref = {"payment": None, "credit": None, "invoice": None, s.kind: s.id}
                 rows.append((cid, item.number, ref["payment"], ref["credit"], ref["invoice"], to_cents(take), day.isoformat()))
                 applied.append((item.number, take))
@@ -392,7 +399,7 @@ def _void(actor: Actor, model, kind: str, source_id: int) -> Void:
     column = {"payment": Application.payment, "credit": Application.credit}[kind]
     label = "payment" if kind == "payment" else "credit memo"
     with db.atomic():
-        row = model.get_or_none(model.id == source_id)
+        row = model.get_or_none(model.id == source_id) if 0 < source_id < 2**63 else None
         if row is None:
             raise NotFound(f"{kind} {source_id} does not exist")
         if row.voided_on is not None:
@@ -470,9 +477,21 @@ def account(customer_id: int) -> dict:
 
 
 def open_before(day: date) -> dict[int, list[OpenItem]]:
-    """By customer, invoices issued before ``day`` still unpaid by payments and credits dated before it (late fees)."""
+    """By customer, invoices issued before ``day`` still unpaid by payments and credits dated before it (late fees).
+
+    Applications are made in the order payments are entered, so a payment dated before ``day``
+    but entered after a later one may still be unapplied credit on the day before: it counts,
+    oldest invoice first, as it would had it been entered in date order.
+    """
+    as_of = date.fromordinal(day.toordinal() - 1)
+    credit = unapplied_credit(as_of=as_of)
     out: dict[int, list[OpenItem]] = defaultdict(list)
-    for item in invoice_items(as_of=date.fromordinal(day.toordinal() - 1)):
+    for item in invoice_items(as_of=as_of):
+        left = credit.get(item.customer_id, ZERO)
+        if left > 0 and item.balance > 0:
+            take = min(left, item.balance)
+            credit[item.customer_id] = left - take
+            item = replace(item, paid=item.paid + take)
         if item.balance > 0:
             out[item.customer_id].append(item)
     return dict(out)

@@ -326,6 +326,7 @@ def import_csv(actor: Actor, kind_name: str, text: str, file_name: str) -> tuple
         new_rows: list[tuple] = []
         changed: list[tuple[Lookup, str, dict]] = []
         seen: dict[tuple[str, str], int] = {}
+        places: dict[tuple[str, str], int] = {}  # tax jurisdictions the file's active rates take
         for raw in reader:
             line = reader.line_num
             where = f"{file_name}:{line}: "
@@ -345,6 +346,11 @@ def import_csv(actor: Actor, kind_name: str, text: str, file_name: str) -> tuple
                 if (scope, c) in seen:
                     raise InvalidInput(f"{where}code: {c!r} repeats line {seen[(scope, c)]}")
                 seen[(scope, c)] = line
+                if k.name == "tax-rate" and (old is None or old.active):  # one rate per jurisdiction in the file too
+                    place = (clean.get("country"), clean.get("state") or "")
+                    if place in places:
+                        raise InvalidInput(f"{where}{place[1] or place[0]} has a tax rate on line {places[place]} already")
+                    places[place] = line
                 label = _validate_label(raw.get("label"), where) if "label" in header else None
                 if old is None:
                     new_rows.append((k.name, scope, c, c.casefold(), label or "", True, Lookup.attrs.db_value(clean)))

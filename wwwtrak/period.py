@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from wwwtrak.errors import InvalidInput
 
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
 @dataclass(frozen=True, order=True)
@@ -29,7 +29,7 @@ class Period:
     def parse(cls, text: str, field: str = "month") -> Period:
         """``YYYY-MM`` or an error naming the field."""
         m = _MONTH.fullmatch(str(text).strip())
-        if not m or not 1 <= int(m.group(2)) <= 12:
+        if not m or not 1 <= int(m.group(2)) <= 12 or not 1 <= int(m.group(1)) <= 9998:
             raise InvalidInput(f"{field}: {text!r} is not a month (YYYY-MM)")
         return cls(int(m.group(1)), int(m.group(2)))
 

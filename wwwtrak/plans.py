@@ -19,7 +19,7 @@ from wwwtrak import audit, clock, instance, money
 from wwwtrak.audit import Actor
 from wwwtrak.db import atomic
 from wwwtrak.errors import Conflict, InvalidInput, NotFound, Problems
-from wwwtrak.models import Customer, Plan, PlanPrice
+from wwwtrak.models import BillingRun, Customer, Plan, PlanPrice
 
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,31}$")
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -242,6 +242,7 @@ def edit(actor: Actor, code: str, name: str | None, prices: PriceInput, effectiv
             plan.save()
         price_changes = audit.diff(_shown(old), _shown(new))
         if price_changes:
+            _refuse_billed_prices(plan, month, base_row.effective == month == first)
             changes["effective"] = [base_row.effective, month]
             changes.update(price_changes)
             if base_row.effective == month:
@@ -251,6 +252,25 @@ def edit(actor: Actor, code: str, name: str | None, prices: PriceInput, effectiv
         if changes:
             audit.record(actor, f"plan {plan.code}", changes)
     return EditResult(plan, month, changes)
+
+
+def _refuse_billed_prices(plan: Plan, month: str, first_row: bool) -> None:
+    """Refuse new prices for a billed month: its invoices are final, and its late usage is priced as billed.
+
+    New prices hold from ``month`` to the next price row; a plan's first prices also hold before them
+    for the customers on the plan who started earlier.
+    """
+    following = PlanPrice.select(fn.MIN(PlanPrice.effective)).where((PlanPrice.plan == plan) & (PlanPrice.effective > month)).scalar()
+    q = BillingRun.select(BillingRun.month).order_by(BillingRun.month)
+    earlier = Customer.select(fn.MIN(Customer.start_date)).where(Customer.plan == plan).scalar() if first_row else None
+    since = str(earlier)[:7] if earlier is not None and str(earlier)[:7] < month else month
+    q = q.where(BillingRun.month >= since)
+    if following:
+        q = q.where(BillingRun.month < following)
+    billed = q.first()
+    if billed is not None:
+        raise Conflict(f"effective: {month}: the new prices of plan {plan.code} would hold in {billed.month}, which is already billed; "
+                       f"make them effective from an open month")
 
 
 def deactivate(actor: Actor, code: str) -> tuple[Plan, int, bool]:

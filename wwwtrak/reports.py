@@ -47,7 +47,7 @@ def aging(as_of: str | None = None) -> Aging:
     dated and voids made by then. Unapplied credit is shown, negative, under
     ``current`` (as QuickBooks does), so ``total`` is the customer's balance.
     """
-    day = clock.parse_date(as_of, "as-of") if as_of else clock.today(instance.zone())
+    day = clock.parse_date(as_of, "as-of") if as_of is not None else clock.today(instance.zone())
     amounts: dict[int, dict[str, Decimal]] = defaultdict(lambda: {b: ZERO for b in (*BUCKETS, "credit")})
     for item in ledger.invoice_items(as_of=day):
         if item.balance > 0:

@@ -44,7 +44,8 @@ def decode(name: str, data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise InvalidInput(f"{name}: not UTF-8 text (byte {e.start})") from None
+        line = data.count(b"\n", 0, e.start) + 1
+        raise InvalidInput(f"{name}:{line}: not UTF-8 text (byte {e.start})") from None
 
 
 def read_text(path: str) -> tuple[str, str]:

@@ -305,7 +305,8 @@ def _customer_lines(facts: MonthFacts, c: Account, usage_records: list[UsageReco
                 lines.append(InvoiceLine("charge", f"{charge.date}: {charge.description}", charge.amount, charge.taxable))
     used = facts.usage.get(c.id)
     if used is not None:
-        time, data = _usage_lines(price, used)
+        # Never billed after closing: a month after the close date records its sessions, billing none.
+        time, data = (None, None) if _closed_before(c, period) else _usage_lines(price, used)
         if time is not None:
             lines.append(time)
         if data is not None:
@@ -314,10 +315,15 @@ def _customer_lines(facts: MonthFacts, c: Account, usage_records: list[UsageReco
     late_months = facts.late_usage.get(c.id)
     if late_months:
         for late in sorted(late_months, key=lambda m: m.month):
-            late_lines, record = _late_usage(facts, late)
+            late_lines, record = _late_usage(facts, late, _closed_before(c, late.month))
             lines.extend(late_lines)
             usage_records.append(record)
     return lines
+
+
+def _closed_before(c: Account, period: Period) -> bool:
+    """The customer closed before the month began: nothing of that month is billed."""
+    return c.close is not None and c.close < period.first_day
 
 
 def _amount(line: InvoiceLine | None) -> Decimal:
@@ -389,12 +395,15 @@ def _usage_lines(price: PlanPrice | None, used: Usage) -> tuple[InvoiceLine | No
     return time, data
 
 
-def _late_usage(facts: MonthFacts, late: BilledMonth) -> tuple[list[InvoiceLine], UsageRecord]:
-    """Recompute an earlier month's usage lines with all its sessions; bill the difference."""
+def _late_usage(facts: MonthFacts, late: BilledMonth, closed: bool = False) -> tuple[list[InvoiceLine], UsageRecord]:
+    """Recompute an earlier month's usage lines with all its sessions; bill the difference.
+
+    A month after the customer closed bills nothing more (``closed``): its sessions are recorded, not billed.
+    """
     price = price_in_effect(facts.prices.get(late.plan_id, ()), late.month) if late.plan_id else None
     time, data = _usage_lines(price, late.now)
     lines = []
-    new_time, new_data = _amount(time), _amount(data)
+    new_time, new_data = (late.time_amount, late.data_amount) if closed else (_amount(time), _amount(data))
     for kind, line, new, billed in (("late-time", time, new_time, late.time_amount), ("late-data", data, new_data, late.data_amount)):
         if new != billed:
             what = line.description if line is not None else ("Time" if kind == "late-time" else "Data") + " within the allowance"

@@ -85,7 +85,7 @@ def _statements(query, with_lines: bool = True) -> Iterator[Statement]:
 
 def show(number: int) -> Statement:
     """One invoice by number."""
-    found = list(_statements(Invoice.select().where(Invoice.number == number)))
+    found = list(_statements(Invoice.select().where(Invoice.number == number))) if 0 < number < 2**63 else []
     if not found:
         raise NotFound(f"invoice {number} does not exist")
     return found[0]

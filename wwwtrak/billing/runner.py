@@ -90,7 +90,7 @@ class _Sink:
 
 def month_to_bill(month: str | None, today) -> Period:
     """The month named, else the last complete month before today; refuse a month not over yet."""
-    period = Period.parse(month, "--month") if month else Period.of(today).previous()
+    period = Period.parse(month, "--month") if month is not None else Period.of(today).previous()
     if period.next_first_day > today:
         raise InvalidInput(f"--month: {period} is not over yet (today is {today}); it can be billed from {period.next_first_day} on")
     return period

@@ -16,16 +16,21 @@ from wwwtrak.usage.records import (
     CUT_OFF,
     GIGAWORD,
     INTERIM,
+    MAX_COUNT,
+    MAX_TIME,
     NAS_RESTART,
     NO_USAGE,
     START,
+    TEXT_LIMIT,
     STOP,
     Malformed,
     Record,
     Reject,
+    bounded,
     count,
     ctime,
     iter_lines,
+    name_text,
     normalize,
     seconds,
     timestamp,
@@ -120,6 +125,9 @@ def _common(values: dict[str, str], number: int, login_name: str) -> Record | No
         nas = nas[1:-1] if nas[-1] == '"' and len(nas) > 1 else None
     if nas is None or nas != nas.strip() or login != login.strip() or session_id != session_id.strip():
         return None
+    if not (login + session_id + nas).isascii() or not (login + session_id + nas).isprintable() \
+            or max(len(login), len(session_id), len(nas)) > TEXT_LIMIT:
+        return None  # odd bytes or an endless value: the careful path names it
     numbers = [get("Timestamp"), get("Acct-Session-Time") or "0", get("Acct-Input-Octets") or "0",
                get("Acct-Output-Octets") or "0", get("Acct-Input-Gigawords") or "0", get("Acct-Output-Gigawords") or "0"]
     try:
@@ -129,6 +137,8 @@ def _common(values: dict[str, str], number: int, login_name: str) -> Record | No
     joined = "".join(numbers)
     if not joined.isdigit() or not joined.isascii():
         return None  # signs, blanks, underscores: let the careful path say what is wrong
+    if time > MAX_TIME or max(secs, octets_in + (giga_in << 32), octets_out + (giga_out << 32)) > MAX_COUNT:
+        return None  # beyond what can be stored: the careful path names it
     if kind is START:
         return tuple.__new__(Record, (number, kind, nas, session_id, login, time, time, None, 0, 0))
     if "Acct-Session-Time" not in values:
@@ -205,16 +215,18 @@ def _build(values: dict[str, str], text: list[str], first: int, zone: tzinfo, lo
             if status in NO_USAGE_STATUS:
                 return Record(first, NO_USAGE)
             raise Malformed(f"Acct-Status-Type: {status!r} is not an accounting status")
-    nas = unquote(get("NAS-IP-Address") or get("NAS-IPv6-Address") or get("NAS-Identifier") or "")
+    nas = name_text(unquote(get("NAS-IP-Address") or get("NAS-IPv6-Address") or get("NAS-Identifier") or ""), "NAS")
     if kind is not NAS_RESTART:
         login = unquote(get(login_name) or "") or _spelled_otherwise(text, login_name)
         if not login:
             raise Malformed(f"no {login_name}")
+        name_text(login, login_name)
         session_id = unquote(values["Acct-Unique-Session-Id"]) if "Acct-Unique-Session-Id" in values else ""
         if not session_id:
             session_id = unquote(get("Acct-Session-Id") or "")
         if not session_id:
             raise Malformed("no Acct-Session-Id")
+        name_text(session_id, "session id")
     if "Timestamp" in values:
         time = seconds(values["Timestamp"], "Timestamp")
     elif "Event-Timestamp" in values:
@@ -226,9 +238,9 @@ def _build(values: dict[str, str], text: list[str], first: int, zone: tzinfo, lo
     if kind is NAS_RESTART:
         if not nas:
             raise Malformed("no NAS-IP-Address or NAS-Identifier")
-        return Record(first, kind, nas, time=time)
+        return bounded(Record(first, kind, nas, time=time))
     if kind is START:
-        return Record(first, kind, nas, session_id, login, time, time)
+        return bounded(Record(first, kind, nas, session_id, login, time, time))
     raw = [get(name) or "0" for name in _COUNTERS]
     secs = get("Acct-Session-Time")
     try:  # the common case in one go: plain digits everywhere
@@ -238,7 +250,8 @@ def _build(values: dict[str, str], text: list[str], first: int, zone: tzinfo, lo
             secs = int(secs)
             raw.append(get("Acct-Session-Time"))
         joined = "".join(raw)
-        plain = joined.isascii() and "-" not in joined and "_" not in joined and "+" not in joined
+        plain = (joined.isascii() and "-" not in joined and "_" not in joined and "+" not in joined
+                 and max(map(int, raw)) <= MAX_COUNT)
     except ValueError:
         plain = False
     if not plain:  # find the culprit, for an exact message
@@ -249,7 +262,7 @@ def _build(values: dict[str, str], text: list[str], first: int, zone: tzinfo, lo
         secs = None if secs is None else seconds(secs, "Acct-Session-Time")
     if secs is not None and secs > time:
         raise Malformed(f"Acct-Session-Time: {secs} would start the session before 1970")
-    return Record(first, kind, nas, session_id, login, time, None, secs, octets_in, octets_out)
+    return bounded(Record(first, kind, nas, session_id, login, time, None, secs, octets_in, octets_out))
 
 
 _COUNTERS = ("Acct-Input-Octets", "Acct-Output-Octets", "Acct-Input-Gigawords", "Acct-Output-Gigawords")

@@ -102,8 +102,8 @@ def import_files(actor: Actor, paths: Sequence[str], fmt: str = "auto", rejects:
     if fmt != "auto" and fmt not in FORMATS:
         raise InvalidInput(f"--from: {fmt!r} is not one of auto, {', '.join(FORMATS)}")
     paths = list(paths) or ["-"]
-    _check_inputs(paths, fmt)
     zone = instance.zone()
+    _check_inputs(paths, fmt, zone, login_attribute)
     sink = _Rejects(rejects)
     result = ImportResult()
     done = _Progress(progress)
@@ -138,8 +138,9 @@ def _big_cache():
         db.execute_sql(f"PRAGMA cache_size = {int(before)}")
 
 
-def _check_inputs(paths: list[str], fmt: str) -> None:
-    """Refuse a missing or unreadable file, or a regular file of unknown format, before importing anything."""
+def _check_inputs(paths: list[str], fmt: str, zone, login_attribute: str | None) -> None:
+    """Refuse a missing or unreadable file, or a regular file of unknown format or with a header its
+    format cannot read, before importing anything."""
     if paths.count("-") > 1:
         raise InvalidInput("stdin ('-') can be read only once")
     for path in paths:
@@ -147,8 +148,12 @@ def _check_inputs(paths: list[str], fmt: str) -> None:
             continue  # stdin, a pipe or a FIFO: read once, when its turn comes
         source = Source(path)
         try:
-            if fmt == "auto" and source.detect() is None:
+            kind = fmt if fmt != "auto" else source.detect()
+            if kind is None:
                 raise InvalidInput(f"{source.name}: cannot tell the format (detail, radacct or csv); name it with --from")
+            next(iter(PARSERS[kind](source.chunks(), zone=zone, login_attribute=login_attribute)), None)
+        except BadHeader as e:
+            raise InvalidInput(f"{source.name}: {e}") from None
         finally:
             source.close()
 
@@ -178,10 +183,7 @@ class _Rejects:
     def writer(self, import_id: int) -> _RejectWriter:
         if self.explicit is not None:
             return _RejectWriter(lambda: self.out, "<stdout>" if self.explicit == "-" else self.explicit)
-        if is_postgres_db(database.obj):  # no file to sit beside: the data directory, named after the database
-            path = Path(default_db_path()).parent / "rejects" / f"{database.obj.database}-import-{import_id}.txt"
-        else:
-            path = Path(database.obj.database).expanduser().resolve().parent / "rejects" / f"import-{import_id}.txt"
+        path = _rejects_dir() / f"import-{import_id}.txt"
         return _RejectWriter(lambda: _private_text_file(path), str(path), owned=True)
 
     def close(self) -> None:
@@ -210,6 +212,13 @@ class _RejectWriter:
                 self.out.close()
             else:
                 self.out.flush()
+
+
+def _rejects_dir() -> Path:
+    """``rejects/`` beside a SQLite file; for PostgreSQL, in the user's data directory (not the working one)."""
+    db = database.obj
+    base = Path(default_db_path()) if is_postgres_db(db) else Path(db.database).expanduser().resolve()
+    return base.parent / "rejects"
 
 
 def _private_text_file(path: Path) -> TextIO:
@@ -285,17 +294,22 @@ _UPDATE = ("UPDATE usage_session SET start = ?, start_known = ?, stop = ?, last_
 _CLOSE = ("UPDATE usage_session SET stop = ?, seconds = MAX(seconds, ? - start), last_event = MAX(last_event, ?) "
           "WHERE nas = ? AND stop IS NULL AND start <= ?")
 
-# PostgreSQL: an array parameter; the changed sessions in one UPDATE ... FROM (VALUES ...) per page.
-_PG_SELECT = f"SELECT id, {', '.join(_COLUMNS)} FROM usage_session WHERE session_id = ANY(%s)"
-_PG_LOGINS = 'SELECT "key", customer_id FROM login WHERE "key" = ANY(%s)'
+
+def _postgres(statement: str) -> str:
+    """The same statement in PostgreSQL's dialect: %s parameters, its JSON array and GREATEST."""
+    return (statement.replace("json_each(?)", "json_array_elements_text(?::json)")
+            .replace("MAX(", "GREATEST(").replace("?", "%s"))
+
+
+_STATEMENTS = {False: (_SELECT, _LOGINS, _UPDATE, _CLOSE), True: tuple(map(_postgres, (_SELECT, _LOGINS, _UPDATE, _CLOSE)))}
+
+# PostgreSQL: a batch's changed sessions in one UPDATE ... FROM (VALUES ...) per 1,000 (executemany is a round trip a row).
 _PG_UPDATE = ("UPDATE usage_session AS u SET start = v.start, start_known = v.start_known, stop = v.stop, "
               "last_event = v.last_event, seconds = v.seconds, bytes_in = v.bytes_in, bytes_out = v.bytes_out, "
               "usage_import_id = v.usage_import_id "
               "FROM (VALUES %s) AS v(start, start_known, stop, last_event, seconds, bytes_in, bytes_out, usage_import_id, id) "
               "WHERE u.id = v.id")
 _PG_UPDATE_TEMPLATE = "(%s::bigint, %s::boolean, %s::bigint, %s::bigint, %s::bigint, %s::bigint, %s::bigint, %s::integer, %s::integer)"
-_PG_CLOSE = ("UPDATE usage_session SET stop = %s, seconds = GREATEST(seconds, %s - start), last_event = GREATEST(last_event, %s) "
-             "WHERE nas = %s AND stop IS NULL AND start <= %s")
 
 
 def _implied_start(r: Record) -> int | None:
@@ -368,7 +382,7 @@ class Resolver:
         self.earlier = earlier  # imports of the same command, whose sessions are counted already
         self.new_unmatched = 0  # unmatched sessions none of those imports touched
         self.db = database.obj
-        self.pg = is_postgres_db(self.db)
+        self.select_sql, self.logins_sql, self.update_sql, self.close_sql = _STATEMENTS[is_postgres_db(self.db)]
         self.owners: dict[str, int | None] = {}  # login key -> customer id, as looked up so far
 
     def run(self, items: Iterable[Record | Reject], reject: Callable[[Reject], None], progress: Callable[[int], None]) -> None:
@@ -400,7 +414,7 @@ class Resolver:
 
     def _close_nas(self, r: Record) -> None:
         """Accounting-On/Off: the NAS restarted, so its open sessions ended then."""
-        self.db.execute_sql(_PG_CLOSE if self.pg else _CLOSE, (r.time, r.time, r.time, r.nas, r.time))
+        self.db.execute_sql(self.close_sql, (r.time, r.time, r.time, r.nas, r.time))
 
     def _apply(self, batch: list[Record]) -> None:
         if not batch:
@@ -436,18 +450,17 @@ class Resolver:
         if changed:
             rows = [(s.start, s.start_known, s.stop, s.last, s.seconds, s.bytes_in, s.bytes_out, self.import_id, s.id)
                     for s in changed]
-            if self.pg:
+            if is_postgres_db(self.db):
                 from psycopg2.extras import execute_values
 
                 execute_values(self.db.cursor(), _PG_UPDATE, rows, template=_PG_UPDATE_TEMPLATE, page_size=1000)
             else:
-                self.db.cursor().executemany(_UPDATE, rows)
+                self.db.cursor().executemany(self.update_sql, rows)
 
     def _load(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], list[_Session]]:
         """The stored sessions of these keys, in one query."""
         out: dict[tuple[str, str], list[_Session]] = {}
-        ids = list({sid for _nas, sid in keys})
-        for row in self.db.execute_sql(*((_PG_SELECT, (ids,)) if self.pg else (_SELECT, (json.dumps(ids),)))):
+        for row in self.db.execute_sql(self.select_sql, (json.dumps(list({sid for _nas, sid in keys})),)):
             key = (row[1], row[2])
             if key not in keys:
                 continue
@@ -481,6 +494,5 @@ class Resolver:
         unknown = [k for k in keys if k not in owners]
         if unknown:
             owners.update(dict.fromkeys(unknown))
-            query = (_PG_LOGINS, (unknown,)) if self.pg else (_LOGINS, (json.dumps(unknown),))
-            owners.update(self.db.execute_sql(*query).fetchall())
+            owners.update(self.db.execute_sql(self.logins_sql, (json.dumps(unknown),)).fetchall())
         return owners

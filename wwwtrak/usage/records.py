@@ -78,6 +78,25 @@ def unquote(value: str) -> str:
     return v
 
 
+MAX_COUNT = 2**63 - 1  # the largest counter or duration a BIGINT column holds
+MAX_TIME = 253402300799  # 9999-12-31 23:59:59 UTC, the last time a date can show
+TEXT_LIMIT = 255  # characters of a login, session id or NAS: the width of their columns
+
+
+def name_text(value: str, name: str) -> str:
+    """A login, session id or NAS as stored: UTF-8 text without control characters, at most TEXT_LIMIT long."""
+    if not value.isprintable():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that are not UTF-8, kept by surrogateescape
+            raise Malformed(f"{name}: {value!r} is not UTF-8 text") from None
+        raise Malformed(f"{name}: {value!r} holds an unprintable character")
+    if len(value) > TEXT_LIMIT or len(value.casefold()) > TEXT_LIMIT:  # a login's key is case-folded ('ß' is 'ss')
+        raise Malformed(f"{name}: at most {TEXT_LIMIT} characters (got {len(value)}, {len(value.casefold())} case-folded)"
+                        if len(value) <= TEXT_LIMIT else f"{name}: at most {TEXT_LIMIT} characters (got {len(value)})")
+    return value
+
+
 def count(value: str, name: str) -> int:
     """A counter: a whole number, not negative (surrounding blanks or quotes allowed)."""
     try:
@@ -93,7 +112,18 @@ def count(value: str, name: str) -> int:
         n = int(v)
     elif n < 0:
         raise Malformed(f"{name}: {value.strip()!r} is negative")
+    if n > MAX_COUNT:
+        raise Malformed(f"{name}: {unquote(value)!r} is too large")
     return n
+
+
+def bounded(record: Record) -> Record:
+    """The record, unless a time or a total is beyond what can be stored and shown."""
+    if record.time > MAX_TIME:
+        raise Malformed(f"time: {record.time} is after the year 9999")
+    if max(record.seconds or 0, record.bytes_in, record.bytes_out) > MAX_COUNT:
+        raise Malformed("a counter (octets plus gigawords, or the session time) is too large")
+    return record
 
 
 def seconds(value: str, name: str) -> int:
@@ -173,6 +203,8 @@ def timestamp(text: str, zone: tzinfo, name: str, what: str = "is not a date and
     value = text.strip()
     message = f"{name}: {value!r} {what}"
     if value.isdigit() and value.isascii():
+        if int(value) > MAX_TIME:
+            raise Malformed(f"{name}: {value!r} is after the year 9999")
         return int(value)
     if value[:1] == "-" and value[1:].isdigit():
         raise Malformed(f"{name}: {value!r} is a negative time")

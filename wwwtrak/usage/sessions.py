@@ -26,7 +26,7 @@ def list_sessions(customer: int | None = None, login: str | None = None, month: 
     S = UsageSession
     query = S.select(S.id, S.login, S.customer, S.nas, S.session_id, S.start, S.stop, S.seconds, S.bytes_in, S.bytes_out)
     if customer is not None:
-        if Customer.get_or_none(Customer.id == customer) is None:
+        if not 0 < customer < 2**63 or Customer.get_or_none(Customer.id == customer) is None:  # no SQLite overflow
             raise NotFound(f"customer {customer} not found")
         query = query.where(S.customer == customer)
     if login is not None:
@@ -54,7 +54,7 @@ def unmatched() -> list[dict]:
         .order_by(S.login_key)
     )
     return [
-        # PostgreSQL sums bigints as numeric (a Decimal here); the totals are whole numbers on both backends
+        # PostgreSQL's SUM of a bigint is a numeric: counts stay whole numbers on both backends
         {"login": login, "sessions": n, "seconds": int(secs), "bytes_in": int(bytes_in), "bytes_out": int(bytes_out),
          "first_start": _local(first, zone), "last_stop": _local(last, zone)}
         for login, n, secs, bytes_in, bytes_out, first, last in query.tuples()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from typing import Callable, Iterable, Iterator
 
-from wwwtrak.usage.records import CUT_OFF, INTERIM, STOP, BadHeader, Malformed, Record, Reject, iter_lines, normalize
+from wwwtrak.usage.records import CUT_OFF, INTERIM, STOP, BadHeader, Malformed, Record, Reject, bounded, iter_lines, name_text, normalize
 
 
 class _Tap:
@@ -61,6 +61,9 @@ def session_record(first: int, login: str, login_name: str, session_id: str, nas
         raise Malformed(f"no {login_name}")
     if not session_id:
         raise Malformed("no session id")
+    name_text(login, login_name)
+    name_text(session_id, "session id")
+    name_text(nas, "nas")
     if start is not None and stop is not None and stop < start:
         raise Malformed("stop before start")
     time = stop if stop is not None else (updated if updated is not None else start)
@@ -68,7 +71,7 @@ def session_record(first: int, login: str, login_name: str, session_id: str, nas
         raise Malformed("no start, stop or update time")
     if start is None and secs is not None and secs > time:
         raise Malformed(f"session time {secs} would start the session before 1970")
-    return Record(first, STOP if stop is not None else INTERIM, nas, session_id, login, time, start, secs, bytes_in, bytes_out)
+    return bounded(Record(first, STOP if stop is not None else INTERIM, nas, session_id, login, time, start, secs, bytes_in, bytes_out))
 
 
 def table_rows(chunks: Iterable[str], required: list[str], kind_of_file: str) -> Iterator[tuple[int, str, dict[str, str] | None, str | None]]:
