@@ -2,12 +2,15 @@
 
     python bench/bench_month_end.py                      # 100,000 customers, 1,000,000 sessions
     python bench/bench_month_end.py --customers 10000 --sessions 100000
+    python bench/bench_month_end.py --db postgresql://postgres@127.0.0.1/bench   # an empty database
 
-Builds a SQLite database (in a temporary folder unless --dir), fills November
+Builds a SQLite database (in a temporary folder unless --dir; with --db, in
+that empty PostgreSQL database), fills November
 2026 with customers on three plans, subscriptions, charges and sessions, then:
 
-1. the baseline: one plain sqlite3 transaction that aggregates the month's
-   usage per customer and inserts one row per customer;
+1. the baseline: one plain transaction (sqlite3, or psycopg2 with
+   execute_values on PostgreSQL) that aggregates the month's usage per
+   customer and inserts one row per customer;
 2. ``billing run-month`` through the runner, counting SQL statements (each
    ``execute``/``executemany`` is one statement, however many rows it binds);
 3. December the same way, with 1% late November sessions to bill as differences.
@@ -50,6 +53,10 @@ class _CountingCursor:
     def executemany(self, *args):
         self._counter[0] += 1
         return self._cursor.executemany(*args)
+
+    def copy_expert(self, *args):  # PostgreSQL's COPY: one statement, however many rows it carries
+        self._counter[0] += 1
+        return self._cursor.copy_expert(*args)
 
     def __iter__(self):
         return iter(self._cursor)
@@ -135,6 +142,8 @@ def _money(x):
 def baseline(path: str, period: Period, zone) -> tuple[float, float]:
     """Aggregate the month's usage and insert one row per customer, by hand, in one transaction."""
     start, end = (int(t.timestamp()) for t in period.utc_bounds(zone))
+    if db.is_postgres(path):
+        return _baseline_postgres(path, start, end)
     con = sqlite3.connect(path, isolation_level=None)
     con.execute("CREATE TABLE IF NOT EXISTS bench_baseline (customer_id INTEGER, seconds INTEGER, bytes INTEGER)")
     t0, c0 = time.perf_counter(), time.process_time()
@@ -148,6 +157,31 @@ def baseline(path: str, period: Period, zone) -> tuple[float, float]:
     con.execute("COMMIT")
     elapsed = time.perf_counter() - t0, time.process_time() - c0
     con.execute("DROP TABLE bench_baseline")
+    con.close()
+    return elapsed
+
+
+def _baseline_postgres(url: str, start: int, end: int) -> tuple[float, float]:
+    """The same by hand on PostgreSQL: one psycopg2 transaction, the rows inserted with execute_values."""
+    import psycopg2
+    from psycopg2.extras import execute_values
+
+    con = psycopg2.connect(url)
+    cur = con.cursor()
+    cur.execute("CREATE TABLE IF NOT EXISTS bench_baseline (customer_id INTEGER, seconds BIGINT, bytes BIGINT)")
+    con.commit()
+    t0, c0 = time.perf_counter(), time.process_time()
+    cur.execute(
+        "SELECT customer_id, SUM(seconds), SUM(bytes_in + bytes_out) FROM usage_session "
+        "WHERE stop >= %s AND stop < %s AND customer_id IS NOT NULL GROUP BY customer_id",
+        (start, end),
+    )
+    rows = cur.fetchall()
+    execute_values(cur, "INSERT INTO bench_baseline VALUES %s", rows, page_size=1000)
+    con.commit()
+    elapsed = time.perf_counter() - t0, time.process_time() - c0
+    cur.execute("DROP TABLE bench_baseline")
+    con.commit()
     con.close()
     return elapsed
 
@@ -213,16 +247,22 @@ def main(argv=None) -> None:
     p.add_argument("--customers", type=int, default=100_000)
     p.add_argument("--sessions", type=int, default=1_000_000)
     p.add_argument("--dir", type=Path, default=None)
+    p.add_argument("--db", metavar="URL", help="an EMPTY PostgreSQL database to build in (postgresql://user@host/dbname); default: SQLite in --dir")
     args = p.parse_args(argv)
     folder = args.dir or Path(tempfile.mkdtemp(prefix="wwwtrak-bench-"))
     path = str(folder / "bench.db")
+    if args.db:
+        if not db.is_postgres(args.db):
+            p.error("--db: give a postgresql:// URL (the SQLite database goes in --dir)")
+        path = args.db
+
     os.environ["WWWTRAK_NOW"] = "2027-01-02T12:00:00-06:00"
     os.environ.setdefault("WWWTRAK_CREDENTIALS", str(folder / "credentials"))
     t0 = time.perf_counter()
     instance.init(path, "bench", timezone="America/Chicago")
     populate(args.customers, args.sessions)
     zone = instance.zone()
-    print(f"built {args.customers:,} customers and {args.sessions:,} November sessions in {time.perf_counter() - t0:.1f} s ({path})")
+    print(f"built {args.customers:,} customers and {args.sessions:,} November sessions in {time.perf_counter() - t0:.1f} s ({db.describe(path)})")
     for month in (NOV, DEC):
         if month == DEC:
             rnd = random.Random(2)

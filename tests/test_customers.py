@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 
 import pytest
@@ -517,7 +518,7 @@ def test_show_missing_and_bad_id(cli):
 def test_balance_is_zero_until_billing_exists(three, isolated):
     from wwwtrak import customers, db
 
-    db.open_database(str(isolated / "wwwtrak.db"))
+    db.open_database(os.environ["WWWTRAK_DB"])
     try:
         assert customers.balance(1001) == Decimal("0.00")
     finally:

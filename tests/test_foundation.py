@@ -299,3 +299,19 @@ def test_whoami_never_shows_a_database_password(cli):
     from wwwtrak.db import describe
 
     assert describe("postgresql://u:secret@db.example:6543/isp") == "postgresql://u@db.example:6543/isp"
+
+
+def test_bulk_insert_keeps_every_character_on_either_backend(cli):
+    """The bulk path (executemany on SQLite, COPY on PostgreSQL) stores text exactly: tabs, newlines, backslashes."""
+    from wwwtrak import db
+    from wwwtrak.models import Setting
+
+    values = ["a\\b", "tab\there", "line\nbreak", "cr\rx", "\\N", "", "Chloé Ñúñez ☃", 'say "hi"', "two\\\\"]
+    db.open_database(os.environ["WWWTRAK_DB"])
+    try:
+        with db.atomic():
+            assert db.bulk_insert(Setting, ["key", "value"], [(f"bulk-{i}", v) for i, v in enumerate(values)], chunk=4) == len(values)
+    finally:
+        db.close_database()
+    rows = sql("SELECT key, value FROM setting WHERE key LIKE ?", "bulk-%")
+    assert sorted(rows, key=lambda r: int(r[0].split("-")[1])) == [(f"bulk-{i}", v) for i, v in enumerate(values)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 
 import pytest
@@ -134,7 +135,7 @@ def test_plan_edit_from_a_month_keeps_earlier_prices(cli, isolated):
     from wwwtrak import db, plans
     from wwwtrak.models import Plan
 
-    db.open_database(str(isolated / "wwwtrak.db"))
+    db.open_database(os.environ["WWWTRAK_DB"])
     try:
         pid = Plan.get(Plan.code == "basic").id
         assert plans.price_for(pid, "2026-12").monthly_fee == Decimal("19.95")

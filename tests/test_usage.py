@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import sqlite3
 from datetime import date, datetime
 from pathlib import Path
 
@@ -100,14 +99,16 @@ def add_customer(name, *logins):
         db.close_database()
 
 
-def query(tmp_path, statement, *params):
-    if os.environ.get("WWWTRAK_DB", "").startswith("postgresql://"):
-        return [tuple(r) for r in sql(statement, *params)]  # the test's own database, on the server
-    con = sqlite3.connect(tmp_path / "wwwtrak.db")
-    try:
-        return con.execute(statement, params).fetchall()
-    finally:
-        con.close()
+def default_rejects(tmp_path, import_id):
+    """Where an import's rejects go by default: beside a SQLite file; for PostgreSQL, the data directory."""
+    if PG_SERVER:
+        return tmp_path / "home" / "data" / "wwwtrak" / "rejects" / f"import-{import_id}.txt"
+    return tmp_path / "rejects" / f"import-{import_id}.txt"
+
+
+def query(_where, statement, *params):
+    """Rows of raw SQL on the database under test (``WWWTRAK_DB``, either backend)."""
+    return [tuple(row) for row in sql(statement, *params)]
 
 
 # --- 1. formats -----------------------------------------------------------------------
@@ -439,15 +440,13 @@ def test_default_rejects_file_is_beside_the_database_named_after_the_import(cli,
     f = write(tmp_path, "x.detail", rec("Stop", user=None, secs=1, inp=1, out=1) + rec("Start"))
     s = imp(str(f))
     (import_id,) = [x["import_id"] for x in s["files"]]
-    # beside the SQLite file; with PostgreSQL, in the user's data directory, never the working one
-    where = tmp_path / "home" / "data" / "wwwtrak" if PG_SERVER else tmp_path
-    path = where / "rejects" / f"import-{import_id}.txt"
+    path = default_rejects(tmp_path, import_id)
     assert s["files"][0]["rejects_file"] == str(path)
     assert path.read_text() == f"# {f}:1: no User-Name\n" + rec("Stop", user=None, secs=1, inp=1, out=1)
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     clean = imp(str(write(tmp_path, "y.detail", rec("Start", sid="y"))))
     assert clean["files"][0]["rejects_file"] is None
-    assert sorted(p.name for p in (where / "rejects").iterdir()) == [path.name]
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
 
 
 def test_last_record_cut_off_mid_line_is_rejected_one_without_blank_line_is_whole(cli, tmp_path):
@@ -595,6 +594,27 @@ def test_failure_inside_a_file_keeps_nothing_of_it_and_a_rerun_finishes(cli, tmp
     assert len(sessions()) == 11
 
 
+def open_fifo_for_writing(path, proc, timeout=60):
+    """The writing end of FIFO ``path`` once ``proc`` opened it for reading; fails (no hang) if ``proc`` exits first."""
+    import errno
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as e:
+            if e.errno != errno.ENXIO:  # ENXIO: no reader yet
+                raise
+            if proc.poll() is not None or time.monotonic() > deadline:
+                out, err = proc.communicate()
+                pytest.fail(f"the importer never opened {path} (exit {proc.returncode}): {err}")
+            time.sleep(0.02)
+            continue
+        os.set_blocking(fd, True)
+        return open(fd, "w")
+
+
 def test_killed_import_leaves_the_database_as_before(cli, tmp_path):
     """A real SIGKILL while the importer waits for the rest of its input (a FIFO)."""
     import signal
@@ -608,7 +628,7 @@ def test_killed_import_leaves_the_database_as_before(cli, tmp_path):
     p = subprocess.Popen([sys.executable, "-m", "wwwtrak", "usage", "import", str(fifo)], env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     part = "".join(rec("Stop", sid=f"k{i}", secs=60, inp=1, out=1) for i in range(12000))
-    with open(fifo, "w") as w:
+    with open_fifo_for_writing(fifo, p) as w:
         w.write(part)
         w.flush()
         time.sleep(1.5)  # the importer has written batches inside its open transaction
@@ -618,6 +638,91 @@ def test_killed_import_leaves_the_database_as_before(cli, tmp_path):
     assert query(tmp_path, "SELECT COUNT(*) FROM usage_import") == [(0,)]
     f = write(tmp_path, "all.detail", part)
     assert counts(imp(str(f))) == (12000, 12000, 0, 0, 0, 0, 12000)
+
+
+def _history(first, last, login_of):
+    """Start, Interim-Update and Stop of sessions ``first..last-1`` (one per 10 s), in time order."""
+    out = []
+    for i in range(first, last):
+        t = T0 + 10 * i
+        user = login_of(i)
+        out.append(rec("Start", user=user, sid=f"c{i}", ts=t))
+        out.append(rec("Interim-Update", user=user, sid=f"c{i}", ts=t + 300, secs=300, inp=i, out=2 * i))
+        out.append(rec("Stop", user=user, sid=f"c{i}", ts=t + 600, secs=600, inp=3 * i, out=4 * i))
+    return "".join(out)
+
+
+def _imports_and_sessions(env=None):
+    """Each import's file name and counts, in the order they were made, and the session table (import by file name)."""
+    saved = os.environ.get("WWWTRAK_DB")
+    if env:
+        os.environ["WWWTRAK_DB"] = env["WWWTRAK_DB"]
+    try:
+        imports = query(None, "SELECT id, file_name, read, imported, updated, duplicates, skipped, rejected, unmatched "
+                              "FROM usage_import ORDER BY id")
+        names = {row[0]: os.path.basename(row[1]) for row in imports}
+        rows = query(None, "SELECT nas, session_id, login, login_key, customer_id, start, start_known, stop, last_event, "
+                           "seconds, bytes_in, bytes_out, usage_import_id FROM usage_session")
+    finally:
+        os.environ["WWWTRAK_DB"] = saved
+    table = sorted(row[:-1] + (names[row[-1]],) for row in rows)
+    return [(names[row[0]],) + row[2:] for row in imports], table
+
+
+def test_two_imports_at_once_equal_one_after_the_other(cli, second_db, tmp_path):
+    """Two processes import overlapping files into one database at the same moment: nothing lost, nothing doubled.
+
+    Each reads a FIFO, so both are inside ``usage import`` (past start-up, input open) before either gets
+    a record; the files are then fed at once. The outcome must be what importing them one after the other
+    (in the order the database took them) makes.
+    """
+    import subprocess
+    import sys
+    import threading
+
+    login_of = lambda i: f"user{i % 40}"  # noqa: E731 - some logins belong to a customer, most to none
+    for where in (None, second_db):  # the same customer, 1001, in both databases
+        r = invoke("customer", "add", "--type", "commercial", "--name", "Claimed", "--company", "C", "--contact", "C",
+                   "--login", "user1", "--login", "user2", env=where)
+        assert (r.exit_code, "1001" in r.stdout) == (0, True), r.stderr
+    texts = {"a.detail": _history(0, 3000, login_of), "b.detail": _history(1500, 4500, login_of)}  # half of each overlaps
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    procs, writers = [], []
+    for name in texts:
+        os.mkfifo(tmp_path / name)
+        procs.append(subprocess.Popen([sys.executable, "-m", "wwwtrak", "usage", "import", str(tmp_path / name),
+                                       "--format", "json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    ends = [open_fifo_for_writing(tmp_path / name, p) for name, p in zip(texts, procs)]  # each importer has opened its input
+
+    def feed(end, text):
+        with end:
+            end.write(text)
+
+    for end, text in zip(ends, texts.values()):
+        writers.append(threading.Thread(target=feed, args=(end, text)))
+        writers[-1].start()
+    outs = [p.communicate(timeout=300) for p in procs]
+    for w in writers:
+        w.join()
+    assert [p.returncode for p in procs] == [0, 0], [err for _out, err in outs]
+    together_imports, together = _imports_and_sessions()
+
+    for name, text in texts.items():
+        (tmp_path / "sequential").mkdir(exist_ok=True)
+        (tmp_path / "sequential" / name).write_text(text)
+    for name, *_ in together_imports:  # the order the database took them in
+        r = invoke("usage", "import", str(tmp_path / "sequential" / name), env=second_db)
+        assert r.exit_code == 0, r.stderr
+    one_by_one_imports, one_by_one = _imports_and_sessions(second_db)
+
+    assert together_imports == one_by_one_imports
+    assert together == one_by_one
+    assert len(together) == 4500 == len({(row[0], row[1]) for row in together})
+    totals = [sum(row[i] for row in together_imports) for i in range(1, 8)]
+    # read, imported, updated, duplicates, skipped, rejected: 1,500 sessions' 3 records arrive twice
+    assert totals[:6] == [18000, 4500, 9000, 4500, 0, 0]
+    summaries = sorted(json.loads(out)["read"] for out, _err in outs)
+    assert summaries == [9000, 9000]
 
 
 # --- 6. unmatched logins ----------------------------------------------------------------------
@@ -702,7 +807,7 @@ def test_table_summary_in_a_pipe_has_no_progress_bar(cli, tmp_path):
     lines = r.stdout.splitlines()
     assert lines[0].split() == ["file", "format", "read", "imported", "updated", "duplicates", "skipped", "rejected", "unmatched"]
     assert lines[2].split() == [str(f), "detail", "2", "1", "0", "0", "0", "1", "1"]
-    assert lines[3:] == [f"rejected records of {f}: {(tmp_path / 'home' / 'data' / 'wwwtrak' if PG_SERVER else tmp_path) / 'rejects' / 'import-1.txt'}"]
+    assert lines[3:] == [f"rejected records of {f}: {default_rejects(tmp_path, 1)}"]
     assert "\x1b" not in r.stdout and r.stderr == ""
 
 

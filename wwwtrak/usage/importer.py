@@ -303,6 +303,14 @@ def _postgres(statement: str) -> str:
 
 _STATEMENTS = {False: (_SELECT, _LOGINS, _UPDATE, _CLOSE), True: tuple(map(_postgres, (_SELECT, _LOGINS, _UPDATE, _CLOSE)))}
 
+# PostgreSQL: a batch's changed sessions in one UPDATE ... FROM (VALUES ...) per 1,000 (executemany is a round trip a row).
+_PG_UPDATE = ("UPDATE usage_session AS u SET start = v.start, start_known = v.start_known, stop = v.stop, "
+              "last_event = v.last_event, seconds = v.seconds, bytes_in = v.bytes_in, bytes_out = v.bytes_out, "
+              "usage_import_id = v.usage_import_id "
+              "FROM (VALUES %s) AS v(start, start_known, stop, last_event, seconds, bytes_in, bytes_out, usage_import_id, id) "
+              "WHERE u.id = v.id")
+_PG_UPDATE_TEMPLATE = "(%s::bigint, %s::boolean, %s::bigint, %s::bigint, %s::bigint, %s::bigint, %s::bigint, %s::integer, %s::integer)"
+
 
 def _implied_start(r: Record) -> int | None:
     """When the record's session began, as far as the record itself tells."""
@@ -440,10 +448,14 @@ class Resolver:
                 result.duplicates += 1
         self._insert(new)
         if changed:
-            self.db.cursor().executemany(self.update_sql, [
-                (s.start, s.start_known, s.stop, s.last, s.seconds, s.bytes_in, s.bytes_out, self.import_id, s.id)
-                for s in changed
-            ])
+            rows = [(s.start, s.start_known, s.stop, s.last, s.seconds, s.bytes_in, s.bytes_out, self.import_id, s.id)
+                    for s in changed]
+            if is_postgres_db(self.db):
+                from psycopg2.extras import execute_values
+
+                execute_values(self.db.cursor(), _PG_UPDATE, rows, template=_PG_UPDATE_TEMPLATE, page_size=1000)
+            else:
+                self.db.cursor().executemany(self.update_sql, rows)
 
     def _load(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], list[_Session]]:
         """The stored sessions of these keys, in one query."""
