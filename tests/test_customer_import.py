@@ -479,3 +479,15 @@ def test_rows_checked_in_forked_processes_give_the_same_result(catalogue, isolat
     r = invoke(*IMPORT, good)
     assert (r.exit_code, r.stdout) == (0, f"Imported 4 customers (1001-1004) from {good}.\n"), r.stderr
     assert [_show(i)["city"] for i in range(1001, 1005)] == ["Chicago", "Springfield", "Madison", "Chicago"]
+
+
+def test_a_start_date_in_a_billed_month_is_refused_as_customer_add_refuses_it(catalogue, isolated, monkeypatch):
+    # October is billed: a customer imported afterwards with a start in October would never be billed October's days.
+    assert invoke("customer", "add", "--type", "individual", "--name", "Ann", "--plan", "basic", "--start-date", "2026-10-01").exit_code == 0
+    r = invoke("billing", "run-month", "--month", "2026-10")
+    assert r.exit_code == 0, r.stderr
+    path = _write(isolated / "late.csv", "type,name,plan,start_date\nindividual,Bo,basic,2026-10-20\nindividual,Cy,basic,2026-11-02\n")
+    r = invoke(*IMPORT, path)
+    assert (r.exit_code, r.stderr) == (1, f"error: {path}:2: start_date: 2026-10-20 is in 2026-10, which is already billed; "
+                                          f"date the start in an open month\nerror: {path}: 1 of 2 rows has problems; nothing was imported\n")
+    assert [c["id"] for c in invoke("customer", "list", "--format", "json").json] == [1001]
