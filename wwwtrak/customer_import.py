@@ -22,7 +22,7 @@ from peewee import chunked, fn
 from wwwtrak import audit, clock, customers, db, parallel, textio
 from wwwtrak.audit import Actor
 from wwwtrak.errors import InvalidInput
-from wwwtrak.models import Customer, CustomerTag, Login, Plan, UsageSession
+from wwwtrak.models import BillingRun, Customer, CustomerTag, Login, Plan, UsageSession
 
 # The columns of the form, named as customer add's options; then those an export adds.
 FORM_COLUMNS = (
@@ -144,10 +144,14 @@ def check_rows(rows: list[_Row], name: str, advance: Callable[[int], None] | Non
     forms: list[tuple[int | None, dict]] = []
     ids_seen: dict[int, int] = {}
     logins_seen: dict[str, int] = {}
+    billed = {month for (month,) in BillingRun.select(BillingRun.month).tuples()}
     for row, (form, form_problems) in zip(rows, checked):
         lines = []
         cid = _account_number(row.cells.get("id", ""), row.line, taken, ids_seen, lines)
         lines += form_problems
+        if form is not None and form["start_date"][:7] in billed:  # as customer add refuses it
+            start = form["start_date"]
+            lines.append(f"start_date: {start} reaches {start[:7]}, which is already billed; date the start in an open month")
         for login in row.cells.get("logins", "").split():
             first = logins_seen.setdefault(login.casefold(), row.line)
             if first != row.line:
