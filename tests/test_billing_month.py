@@ -77,6 +77,30 @@ def test_plan_price_change_takes_effect_from_its_month_also_for_late_usage(cli):
     ]
 
 
+def test_late_usage_of_a_month_without_sessions_is_priced_by_the_plan_that_billed_it(cli):
+    big = add_plan("big", "Big", monthly_fee="30.00", included_gb="50", overage_per_gb="1.00", taxable=False)
+    tiny = add_plan("tiny", "Tiny", monthly_fee="5.00", included_gb="0", overage_per_gb="1000.00", taxable=False)
+    c = add_customer(start="2026-01-01", plan=big, logins=["dan"])
+    bill("2026-10")  # October on Big, no sessions in it
+    assert lines(c, "2026-10") == [("plan", "30.00")]
+    assert invoke("customer", "edit", str(c), "--plan", tiny).exit_code == 0  # Tiny from November
+    # 1 GB of October arrives late: within Big's 50 GB, so nothing to bill (Tiny would make it 1000.00)
+    add_session(c, "2026-10-20T10:00:00", seconds=60, bytes_in=10**9, login="dan")
+    bill("2026-11")
+    assert lines(c, "2026-11") == [("plan", "5.00")]
+
+
+def test_late_usage_of_a_month_billed_without_a_plan_bills_no_usage(cli):
+    tiny = add_plan("tiny", "Tiny", monthly_fee="5.00", included_gb="0", overage_per_gb="1000.00", taxable=False)
+    c = add_customer("Acme", start="2026-01-01", logins=["acme"])  # commercial: no plan, no usage billed
+    bill("2026-10")
+    r = invoke("customer", "edit", str(c), "--type", "individual", "--plan", tiny)
+    assert r.exit_code == 0, r.stderr
+    add_session(c, "2026-10-20T10:00:00", seconds=60, bytes_in=10**9, login="acme")  # October had no plan to bill it
+    bill("2026-11")
+    assert lines(c, "2026-11") == [("plan", "5.00")]
+
+
 def test_prices_of_a_billed_month_cannot_be_changed_so_late_usage_is_priced_as_billed(cli):
     plan = add_plan(monthly_fee="30.00", effective="2026-01", included_hours="10", overage_per_hour="3.00")
     c = add_customer(start="2026-01-01", plan=plan)

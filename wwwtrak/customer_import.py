@@ -149,10 +149,9 @@ def check_rows(rows: list[_Row], name: str, advance: Callable[[int], None] | Non
         lines = []
         cid = _account_number(row.cells.get("id", ""), row.line, taken, ids_seen, lines)
         lines += form_problems
-        if form is not None and form["start_date"][:7] in billed:
-            # as customer add refuses it: that month's days and setup fee would never be billed
-            lines.append(f"start_date: {form['start_date']} is in {form['start_date'][:7]}, which is already billed; "
-                         "date the start in an open month")
+        if form is not None and form["start_date"][:7] in billed:  # as customer add refuses it
+            start = form["start_date"]
+            lines.append(f"start_date: {start} reaches {start[:7]}, which is already billed; date the start in an open month")
         for login in row.cells.get("logins", "").split():
             first = logins_seen.setdefault(login.casefold(), row.line)
             if first != row.line:

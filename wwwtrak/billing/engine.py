@@ -357,6 +357,11 @@ def _customer_lines(month: _Month, c: Account, usage_records: list[UsageRecord])
         if data is not None:
             lines.append(data)
         usage_records.append(UsageRecord(c.id, month.text, price and price.plan_id, used.seconds, used.bytes, _amount(time), _amount(data)))
+    elif c.start <= period.last_day and not _closed_before(c, period):
+        # No sessions: still record the plan whose allowance applied (none for a commercial
+        # customer), so late sessions of this month are priced by it and not by a plan the
+        # customer moves to afterwards.
+        usage_records.append(UsageRecord(c.id, month.text, price and price.plan_id, 0, 0, ZERO, ZERO))
     late_months = facts.late_usage.get(c.id)
     if late_months:
         for late in sorted(late_months, key=lambda m: m.month):
