@@ -147,3 +147,14 @@ def test_a_charge_added_during_the_run_waits_and_is_refused(month, isolated):
     assert run.wait(timeout=60) == 0
     _, err = charge.communicate(timeout=60)
     assert (charge.returncode, err) == (1, "error: --date: 2026-11-30 is in 2026-11, which is already billed; date the charge in an open month\n")
+
+
+def test_a_month_before_the_latest_billed_one_is_refused_and_bills_nothing(month, monkeypatch):
+    monkeypatch.setenv("WWWTRAK_NOW", "2027-01-02T06:00:00-06:00")
+    bill("2026-12")
+    before = dump()
+    for args in (("--month", "2026-11"), ("--month", "2026-11", "--dry-run")):
+        r = invoke("billing", "run-month", *args)
+        assert (r.exit_code, r.stdout, r.stderr) == (1, "", "error: --month: 2026-11 comes before 2026-12, which is already billed; months are billed in order\n")
+    assert dump() == before
+    assert invoke("billing", "run-month", "--month", "2026-12").stdout.startswith("2026-12 is already billed")

@@ -126,6 +126,7 @@ def _run_month(actor: Actor, month: str | None, dry_run: bool, progress: Callabl
     done = _summary(period)
     if done is not None:
         return _already(period, dry_run, done)
+    _refuse_out_of_order(period)
     if dry_run:
         with database.atomic():  # one consistent read; nothing is written
             _snapshot()
@@ -136,6 +137,7 @@ def _run_month(actor: Actor, month: str | None, dry_run: bool, progress: Callabl
         done = _summary(period)
         if done is not None:
             return _already(period, dry_run, done)
+        _refuse_out_of_order(period)
         facts, bill = _bill(period, zone, progress)
         first = _next_number()
         run, saved = _save(actor, period, zone, bill, first)
@@ -143,6 +145,14 @@ def _run_month(actor: Actor, month: str | None, dry_run: bool, progress: Callabl
         audit.record(actor, f"billing run {period}", {"invoices": [None, run.invoices], "total": [None, str(run.total)]})
         _hold_for_tests()
     return _result(period, False, bill, first)
+
+
+def _refuse_out_of_order(period: Period) -> None:
+    """Refuse a month before the latest billed one: its invoices would follow later months' in number and date,
+    and those months' late fees, balances and late usage were worked out without it."""
+    latest = BillingRun.select(fn.MAX(BillingRun.month)).scalar()
+    if latest is not None and str(period) < latest:
+        raise InvalidInput(f"--month: {period} comes before {latest}, which is already billed; months are billed in order")
 
 
 def post_to_ledger(saved: list[tuple], customers: Sequence[engine.Account]) -> None:
