@@ -11,7 +11,7 @@ balances stay known. A negative invoice (late usage refunded) is credit too.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Sequence
@@ -521,31 +521,13 @@ def account(customer_id: int) -> dict:
     }
 
 
-def open_before(day: date) -> dict[int, list[OpenItem]]:
-    """By customer, invoices issued before ``day`` still unpaid by payments and credits dated before it (late fees).
+def open_balances_before(day: date) -> list[tuple[int, int, date, int]]:
+    """For month-end's late fees: invoices issued before ``day`` still unpaid by payments and credits dated
+    before it, raw: (customer, number, due date, balance in cents), oldest first by customer.
 
     Applications are made in the order payments are entered, so a payment dated before ``day``
     but entered after a later one may still be unapplied credit on the day before: it counts,
     oldest invoice first, as it would had it been entered in date order.
-    """
-    as_of = date.fromordinal(day.toordinal() - 1)
-    credit = unapplied_credit(as_of=as_of)
-    out: dict[int, list[OpenItem]] = defaultdict(list)
-    for item in invoice_items(as_of=as_of):
-        left = credit.get(item.customer_id, ZERO)
-        if left > 0 and item.balance > 0:
-            take = min(left, item.balance)
-            credit[item.customer_id] = left - take
-            item = replace(item, paid=item.paid + take)
-        if item.balance > 0:
-            out[item.customer_id].append(item)
-    return dict(out)
-
-
-def open_balances_before(day: date) -> list[tuple[int, int, date, int]]:
-    """:func:`open_before` for month-end, raw: (customer, number, due date, balance in cents), oldest first by customer.
-
-    As in :func:`open_before`, credit unapplied on the day before ``day`` pays the oldest invoices first.
     """
     as_of = date.fromordinal(day.toordinal() - 1)
     credit = {cid: to_cents(left) for cid, left in unapplied_credit(as_of=as_of).items() if left > 0}
