@@ -71,15 +71,8 @@ def generate(path: Path, n: int, seed: int = 1) -> None:
             )
 
 
-def bare(path: str, db: str) -> None:
-    """The yardstick: split into records, pick fields, executemany tuples, one transaction."""
-    con = sqlite3.connect(db, isolation_level=None)
-    con.execute("PRAGMA journal_mode=wal")
-    con.execute("PRAGMA synchronous=normal")
-    con.execute("CREATE TABLE session (nas TEXT, session_id TEXT, login TEXT, start INTEGER, stop INTEGER, "
-                "seconds INTEGER, bytes_in INTEGER, bytes_out INTEGER)")
-    sql = "INSERT INTO session VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-    con.execute("BEGIN")
+def _bare_batches(path: str, size: int = 5000):
+    """The yardstick's parsing: split into records, pick fields, yield lists of ``size`` session tuples."""
     rows, rec = [], {}
     with open(path, encoding="utf-8") as f:
         for line in f:
@@ -90,13 +83,26 @@ def bare(path: str, db: str) -> None:
                              int(rec["Acct-Input-Octets"]) + (int(rec["Acct-Input-Gigawords"]) << 32),
                              int(rec["Acct-Output-Octets"]) + (int(rec["Acct-Output-Gigawords"]) << 32)))
                 rec = {}
-                if len(rows) >= 5000:
-                    con.executemany(sql, rows)
+                if len(rows) >= size:
+                    yield rows
                     rows = []
             elif line[0] == "\t":
                 name, _, value = line.partition("=")
                 rec[name.strip()] = value.strip()
-    con.executemany(sql, rows)
+    yield rows
+
+
+def bare(path: str, db: str) -> None:
+    """The yardstick: split into records, pick fields, executemany tuples, one transaction."""
+    con = sqlite3.connect(db, isolation_level=None)
+    con.execute("PRAGMA journal_mode=wal")
+    con.execute("PRAGMA synchronous=normal")
+    con.execute("CREATE TABLE session (nas TEXT, session_id TEXT, login TEXT, start INTEGER, stop INTEGER, "
+                "seconds INTEGER, bytes_in INTEGER, bytes_out INTEGER)")
+    sql = "INSERT INTO session VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    con.execute("BEGIN")
+    for rows in _bare_batches(path):
+        con.executemany(sql, rows)
     con.execute("COMMIT")
     con.close()
 
@@ -111,23 +117,8 @@ def bare_postgres(path: str, url: str) -> None:
     cur.execute("CREATE TABLE bench_bare_session (nas TEXT, session_id TEXT, login TEXT, start BIGINT, stop BIGINT, "
                 "seconds BIGINT, bytes_in BIGINT, bytes_out BIGINT)")
     sql = "INSERT INTO bench_bare_session VALUES %s"
-    rows, rec = [], {}
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line == "\n":
-                ts, secs = int(rec["Timestamp"]), int(rec["Acct-Session-Time"])
-                rows.append((rec["NAS-IP-Address"], rec["Acct-Session-Id"].strip('"'), rec["User-Name"].strip('"'),
-                             ts - secs, ts, secs,
-                             int(rec["Acct-Input-Octets"]) + (int(rec["Acct-Input-Gigawords"]) << 32),
-                             int(rec["Acct-Output-Octets"]) + (int(rec["Acct-Output-Gigawords"]) << 32)))
-                rec = {}
-                if len(rows) >= 5000:
-                    execute_values(cur, sql, rows, page_size=1000)
-                    rows = []
-            elif line[0] == "\t":
-                name, _, value = line.partition("=")
-                rec[name.strip()] = value.strip()
-    execute_values(cur, sql, rows, page_size=1000)
+    for rows in _bare_batches(path):
+        execute_values(cur, sql, rows, page_size=1000)
     con.commit()
     con.close()
 
